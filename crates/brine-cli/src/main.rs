@@ -1,0 +1,124 @@
+//! `brine`: the reference codec on the command line.
+//!
+//! ```text
+//! brine dis FILE                 listing in the manner of `python3 -m pickletools FILE`
+//! brine dis --json FILE...       one line per file: {"file": PATH, "ops": [...]}
+//! brine decode FILE...           one line per file: {"file": PATH, "result": NODE}
+//! brine decode --quiet FILE...   decode fully, print a one-line summary per file
+//! ```
+//! A rejected pickle is an error node, not a failed command; the exit status is non-zero
+//! only when a file cannot be read or the arguments are wrong.
+
+use brine_codec::json::write::write_json_str;
+use brine_codec::{decode_with, DecodeOptions};
+use std::io::Write;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage:
+  brine dis [--json] FILE...
+  brine decode [--quiet] [--buffers N] FILE...";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // Decoding never recurses deeply, but printing huge results is easier on a big stack.
+    brine_codec::with_big_stack(move || match run(args) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("brine: {msg}\n{USAGE}");
+            ExitCode::from(2)
+        }
+    })
+}
+
+struct Flags {
+    json: bool,
+    quiet: bool,
+    buffers: Option<usize>,
+    files: Vec<String>,
+}
+
+fn parse_flags(args: &[String]) -> Result<Flags, String> {
+    let mut f = Flags { json: false, quiet: false, buffers: None, files: vec![] };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--json" => f.json = true,
+            "--quiet" | "-q" => f.quiet = true,
+            "--buffers" => {
+                let n = it.next().ok_or("--buffers needs a number")?;
+                f.buffers = Some(n.parse().map_err(|_| format!("bad --buffers value {n:?}"))?);
+            }
+            s if s.starts_with("--") => return Err(format!("unknown flag {s}")),
+            _ => f.files.push(a.clone()),
+        }
+    }
+    if f.files.is_empty() {
+        return Err("no FILE given".into());
+    }
+    Ok(f)
+}
+
+fn run(args: Vec<String>) -> Result<ExitCode, String> {
+    let Some((cmd, rest)) = args.split_first() else {
+        return Err("no command given".into());
+    };
+    let flags = parse_flags(rest)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut status = ExitCode::SUCCESS;
+    for path in &flags.files {
+        let data = match std::fs::read(path) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("brine: {path}: {e}");
+                status = ExitCode::from(1);
+                continue;
+            }
+        };
+        let mut line = String::new();
+        match cmd.as_str() {
+            "dis" => {
+                let d = brine_codec::dis::genops(&data);
+                if flags.json {
+                    line.push_str(r#"{"file":"#);
+                    write_json_str(&mut line, path);
+                    line.push_str(r#","ops":"#);
+                    line.push_str(&d.to_json());
+                    line.push_str("}\n");
+                } else {
+                    line = d.to_text();
+                }
+            }
+            "decode" => {
+                let opts = DecodeOptions { buffers: flags.buffers, ..Default::default() };
+                let t = std::time::Instant::now();
+                let r = decode_with(&data, &opts);
+                let dt = t.elapsed();
+                if flags.quiet {
+                    match &r {
+                        Ok(d) => {
+                            line = format!(
+                                "{path}: ok, {} objects from {} bytes in {:.3} ms ({:.1} MB/s)\n",
+                                d.heap.objs.len(),
+                                data.len(),
+                                dt.as_secs_f64() * 1e3,
+                                data.len() as f64 / dt.as_secs_f64().max(1e-9) / 1e6
+                            )
+                        }
+                        Err(e) => line = format!("{path}: {e}\n"),
+                    }
+                } else {
+                    line.push_str(r#"{"file":"#);
+                    write_json_str(&mut line, path);
+                    line.push_str(r#","result":"#);
+                    line.push_str(&brine_codec::json::result_to_json(&r));
+                    line.push_str("}\n");
+                }
+            }
+            other => return Err(format!("unknown command {other:?}")),
+        }
+        out.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    Ok(status)
+}

@@ -1,0 +1,1282 @@
+//! The pickle machine: decodes a stream exactly as CPython 3.11's C unpickler
+//! (`Modules/_pickle.c`) does, into the symbolic [`Value`] model.
+//!
+//! Each `load_*` method mirrors the C function of the same name, in the same order of
+//! checks, because the order decides which exception a malformed stream raises. Where the
+//! C unpickler would import or call something, the decoder records it instead (globals are
+//! [`Obj::Global`], calls and `__new__` are [`Obj::Object`]); nothing a pickle names is ever
+//! resolved. Hostile input is bounded: every length is checked against the remaining input
+//! before allocating, and [`Limits`] bound the memo, the decoded size and hash nesting.
+
+mod compat_table;
+
+use crate::error::{Error, ErrorCode};
+use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
+use crate::pytext::{self, PyInt};
+use crate::value::{Construction, Dict, HashError, Heap, Obj, ObjId, ObjOp, PyStr, Set, Value};
+use num_bigint::BigInt;
+use std::collections::HashMap;
+
+/// Resource limits of the decoder. Exceeding one is an error of [`crate::Category::Limit`].
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Deepest nesting of tuples/frozensets that hashing or comparing keys may walk.
+    /// Defaults to 5,000 (well inside the main thread's stack).
+    pub max_depth: usize,
+    /// Most memo entries. Defaults to 16,777,216.
+    pub max_memo: usize,
+    /// Most bytes the decoded value may take, counted as string/bytes lengths plus 16 bytes
+    /// per container slot. Defaults to 8 GiB.
+    pub max_alloc: usize,
+    /// Most hash/compare steps spent on dict keys and set items (exponentially shared
+    /// tuples make CPython hang too). Defaults to 100,000,000.
+    pub max_work: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_depth: 5_000, max_memo: 1 << 24, max_alloc: 8 << 30, max_work: 100_000_000 }
+    }
+}
+
+/// How to decode: limits plus what CPython's Unpickler takes as arguments.
+#[derive(Clone, Debug)]
+pub struct DecodeOptions {
+    /// Resource limits.
+    pub limits: Limits,
+    /// Out-of-band buffers supplied (`buffers=` argument): `None` for no argument, `Some(n)`
+    /// for n writable buffers. Defaults to `None`.
+    pub buffers: Option<usize>,
+    /// The copyreg extension registry: code -> (module, name). Defaults to empty.
+    pub extensions: HashMap<i64, (String, String)>,
+    /// `fix_imports`: map Python 2 names for protocol < 3. Defaults to true.
+    pub fix_imports: bool,
+    /// Count executed opcodes into [`Decoded::op_counts`]. Defaults to false.
+    pub count_ops: bool,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions {
+            limits: Limits::default(),
+            buffers: None,
+            extensions: HashMap::new(),
+            fix_imports: true,
+            count_ops: false,
+        }
+    }
+}
+
+/// A decoded pickle: the arena and the root value.
+#[derive(Debug)]
+pub struct Decoded {
+    /// Every object made.
+    pub heap: Heap,
+    /// What STOP returned.
+    pub root: Value,
+    /// Offset just past STOP.
+    pub end: usize,
+    /// Executed opcodes by byte, when [`DecodeOptions::count_ops`] is set.
+    pub op_counts: Option<Box<[u32; 256]>>,
+}
+
+/// Decodes with default options.
+pub fn decode(data: &[u8]) -> Result<Decoded, Error> {
+    decode_with(data, &DecodeOptions::default())
+}
+
+/// Decodes with the given options.
+pub fn decode_with(data: &[u8], opts: &DecodeOptions) -> Result<Decoded, Error> {
+    let mut m = Machine::new(data, opts);
+    match m.run() {
+        Ok(root) => Ok(Decoded { heap: m.heap, root, end: m.pos, op_counts: m.op_counts }),
+        Err(code) => Err(Error { code, offset: m.op_start }),
+    }
+}
+
+/// Like [`decode_with`], also returning the opcode counts on failure (for coverage).
+pub fn decode_counted(data: &[u8], opts: &DecodeOptions) -> (Result<Decoded, Error>, Box<[u32; 256]>) {
+    let mut o = opts.clone();
+    o.count_ops = true;
+    let mut m = Machine::new(data, &o);
+    match m.run() {
+        Ok(root) => {
+            let counts = m.op_counts.clone().unwrap();
+            (Ok(Decoded { heap: m.heap, root, end: m.pos, op_counts: m.op_counts }), counts)
+        }
+        Err(code) => (Err(Error { code, offset: m.op_start }), m.op_counts.unwrap()),
+    }
+}
+
+type R<T> = Result<T, ErrorCode>;
+
+/// The memo: dense for small indices, sparse beyond, so a huge PUT index costs nothing.
+#[derive(Default)]
+struct Memo {
+    dense: Vec<Option<Value>>,
+    sparse: HashMap<u64, Value>,
+    len: usize,
+}
+
+const DENSE_MAX: u64 = 1 << 20;
+
+impl Memo {
+    fn get(&self, idx: u64) -> Option<Value> {
+        if idx < DENSE_MAX {
+            self.dense.get(idx as usize).copied().flatten()
+        } else {
+            self.sparse.get(&idx).copied()
+        }
+    }
+    fn put(&mut self, idx: u64, v: Value) -> bool {
+        let was = if idx < DENSE_MAX {
+            let i = idx as usize;
+            if i >= self.dense.len() {
+                self.dense.resize(i + 1, None);
+            }
+            self.dense[i].replace(v)
+        } else {
+            self.sparse.insert(idx, v)
+        };
+        if was.is_none() {
+            self.len += 1;
+        }
+        was.is_none()
+    }
+}
+
+struct Machine<'a> {
+    data: &'a [u8],
+    pos: usize,
+    op_start: usize,
+    opts: &'a DecodeOptions,
+    heap: Heap,
+    stack: Vec<Value>,
+    marks: Vec<usize>,
+    memo: Memo,
+    proto: u8,
+    globals: HashMap<(PyStr, PyStr), ObjId>,
+    next_buffer: usize,
+    alloc_left: usize,
+    op_counts: Option<Box<[u32; 256]>>,
+}
+
+fn hash_err(e: HashError, limits: &Limits) -> ErrorCode {
+    match e {
+        HashError::Unhashable(t) => ErrorCode::Type(format!("unhashable type: '{t}'")),
+        HashError::TooDeep => ErrorCode::DepthLimit(limits.max_depth),
+        HashError::Budget => ErrorCode::WorkLimit,
+    }
+}
+
+impl<'a> Machine<'a> {
+    fn new(data: &'a [u8], opts: &'a DecodeOptions) -> Self {
+        Machine {
+            data,
+            pos: 0,
+            op_start: 0,
+            opts,
+            heap: Heap::new(opts.limits.max_depth, opts.limits.max_work),
+            stack: Vec::with_capacity(64),
+            marks: Vec::new(),
+            memo: Memo::default(),
+            proto: 0,
+            globals: HashMap::new(),
+            next_buffer: 0,
+            alloc_left: opts.limits.max_alloc,
+            op_counts: opts.count_ops.then(|| Box::new([0u32; 256])),
+        }
+    }
+
+    // ---- input ----
+
+    #[inline]
+    fn read(&mut self, n: usize) -> R<&'a [u8]> {
+        if n > self.data.len() - self.pos {
+            return Err(ErrorCode::Truncated);
+        }
+        let s = &self.data[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    #[inline]
+    fn read_u8(&mut self) -> R<u8> {
+        Ok(self.read(1)?[0])
+    }
+
+    /// `_Unpickler_Readline`: the line including its newline; no newline is "truncated".
+    fn readline(&mut self) -> R<&'a [u8]> {
+        let rest = &self.data[self.pos..];
+        match memchr(b'\n', rest) {
+            Some(i) => {
+                self.pos += i + 1;
+                Ok(&rest[..=i])
+            }
+            None => Err(ErrorCode::Truncated),
+        }
+    }
+
+    /// `calc_binsize`: little-endian unsigned; `None` when above `PY_SSIZE_T_MAX`.
+    fn binsize(s: &[u8]) -> Option<usize> {
+        let mut x: u64 = 0;
+        for (i, &b) in s.iter().enumerate() {
+            x |= (b as u64) << (8 * i);
+        }
+        (x <= i64::MAX as u64).then_some(x as usize)
+    }
+
+    /// `calc_binint`: little-endian, sign-extended for 4 bytes.
+    fn binint(s: &[u8]) -> i64 {
+        let mut x: u64 = 0;
+        for (i, &b) in s.iter().enumerate() {
+            x |= (b as u64) << (8 * i);
+        }
+        if s.len() == 4 {
+            x as u32 as i32 as i64
+        } else {
+            x as i64
+        }
+    }
+
+    // ---- stack ----
+
+    #[inline]
+    fn fence(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+
+    fn underflow(&self) -> ErrorCode {
+        ErrorCode::StackUnderflow { at_mark: !self.marks.is_empty() }
+    }
+
+    #[inline]
+    fn push(&mut self, v: Value) {
+        self.stack.push(v);
+    }
+
+    #[inline]
+    fn pop(&mut self) -> R<Value> {
+        if self.stack.len() <= self.fence() {
+            return Err(self.underflow());
+        }
+        Ok(self.stack.pop().unwrap())
+    }
+
+    fn top(&self) -> R<Value> {
+        if self.stack.len() <= self.fence() {
+            return Err(self.underflow());
+        }
+        Ok(*self.stack.last().unwrap())
+    }
+
+    /// `marker()`: pops the topmost mark and returns its stack position.
+    fn marker(&mut self) -> R<usize> {
+        self.marks.pop().ok_or(ErrorCode::NoMark)
+    }
+
+    /// `Pdata_poptuple`/`Pdata_poplist`: the items from `start` up.
+    fn pop_from(&mut self, start: usize) -> R<Vec<Value>> {
+        if start < self.fence() || start > self.stack.len() {
+            return Err(self.underflow());
+        }
+        Ok(self.stack.split_off(start))
+    }
+
+    // ---- objects ----
+
+    fn charge(&mut self, n: usize) -> R<()> {
+        if n > self.alloc_left {
+            return Err(ErrorCode::SizeLimit(self.opts.limits.max_alloc));
+        }
+        self.alloc_left -= n;
+        Ok(())
+    }
+
+    #[inline]
+    fn obj(&mut self, o: Obj) -> Value {
+        Value::Obj(self.heap.alloc(o))
+    }
+
+    fn new_str(&mut self, s: Vec<u8>) -> R<Value> {
+        self.charge(s.len() + 16)?;
+        Ok(self.obj(Obj::Str(PyStr(s.into_boxed_slice()))))
+    }
+
+    fn new_tuple(&mut self, items: Vec<Value>) -> R<Value> {
+        self.charge(16 * items.len() + 16)?;
+        Ok(self.obj(Obj::Tuple(items)))
+    }
+
+    fn int_value(&mut self, v: PyInt) -> R<Value> {
+        Ok(match v {
+            PyInt::Small(i) => Value::Int(i),
+            PyInt::Big(b) => {
+                self.charge(b.bits() as usize / 8 + 16)?;
+                self.obj(Obj::Int(b))
+            }
+        })
+    }
+
+    fn obj_of(&self, v: Value) -> Option<&Obj> {
+        match v {
+            Value::Obj(id) => Some(self.heap.get(id)),
+            _ => None,
+        }
+    }
+
+    fn is_global(&self, v: Value) -> bool {
+        matches!(self.obj_of(v), Some(Obj::Global { .. }))
+    }
+
+    fn is_record(&self, v: Value) -> bool {
+        matches!(self.obj_of(v), Some(Obj::Object { .. }))
+    }
+
+    fn type_name(&self, v: Value) -> &'static str {
+        self.heap.type_name(v)
+    }
+
+    fn record_op(&mut self, target: Value, op: ObjOp) {
+        if let Value::Obj(id) = target {
+            if let Obj::Object { ops, .. } = self.heap.get_mut(id) {
+                ops.push(op);
+            }
+        }
+    }
+
+    /// `PyObject_CallObject(callable, args)` with stand-ins: globals and records record the
+    /// call; anything else is not callable.
+    fn call(&mut self, callable: Value, args: Vec<Value>) -> R<Value> {
+        if self.is_global(callable) || self.is_record(callable) {
+            self.charge(16 * args.len() + 32)?;
+            return Ok(self.obj(Obj::Object { new: Construction::Call { callable, args }, ops: vec![] }));
+        }
+        Err(ErrorCode::Type(format!("'{}' object is not callable", self.type_name(callable))))
+    }
+
+    fn newobj(&mut self, cls: Value, args: Vec<Value>, kwargs: Vec<(Value, Value)>) -> R<Value> {
+        self.charge(16 * (args.len() + 2 * kwargs.len()) + 32)?;
+        Ok(self.obj(Obj::Object { new: Construction::NewObj { cls, args, kwargs }, ops: vec![] }))
+    }
+
+    /// `instantiate()`: no arguments and a class means `cls.__new__(cls)`.
+    fn instantiate(&mut self, cls: Value, args: Vec<Value>) -> R<Value> {
+        if args.is_empty() && self.is_global(cls) {
+            return self.newobj(cls, args, vec![]);
+        }
+        self.call(cls, args)
+    }
+
+    /// The default `find_class`, minus the import: fix_imports mapping for protocol < 3,
+    /// the dotted-path `<locals>` rule for protocol >= 4, one object per (module, name).
+    fn find_class(&mut self, module: PyStr, name: PyStr) -> R<Value> {
+        let (mut module, mut name) = (module, name);
+        if self.proto < 3 && self.opts.fix_imports {
+            if let (Some(m), Some(n)) = (module.as_str(), name.as_str()) {
+                if let Ok(i) = compat_table::NAME_MAPPING.binary_search_by(|e| e.0.cmp(&(m, n))) {
+                    let (m2, n2) = compat_table::NAME_MAPPING[i].1;
+                    module = PyStr::from_str(m2);
+                    name = PyStr::from_str(n2);
+                } else if let Ok(i) = compat_table::IMPORT_MAPPING.binary_search_by(|e| e.0.cmp(m)) {
+                    module = PyStr::from_str(compat_table::IMPORT_MAPPING[i].1);
+                }
+            }
+        }
+        if self.proto >= 4 && name.0.split(|&b| b == b'.').any(|part| part == b"<locals>") {
+            return Err(ErrorCode::Attribute(format!(
+                "Can't get local attribute {:?}",
+                String::from_utf8_lossy(&name.0)
+            )));
+        }
+        let key = (module, name);
+        if let Some(&id) = self.globals.get(&key) {
+            return Ok(Value::Obj(id));
+        }
+        self.charge(key.0 .0.len() + key.1 .0.len() + 32)?;
+        let id = self.heap.alloc(Obj::Global { module: key.0.clone(), name: key.1.clone() });
+        self.globals.insert(key, id);
+        Ok(Value::Obj(id))
+    }
+
+    fn memo_put(&mut self, idx: u64, v: Value) -> R<()> {
+        // _Unpickler_MemoPut grows its array to idx*2 slots; beyond PY_SSIZE_T_MAX/8 bytes
+        // that is a MemoryError on any machine.
+        if idx.checked_mul(2).is_none_or(|n| n > (i64::MAX as u64) / 8) {
+            return Err(ErrorCode::Memory("memo index too large for the C unpickler's memo".into()));
+        }
+        if self.memo.get(idx).is_none() && self.memo.len >= self.opts.limits.max_memo {
+            return Err(ErrorCode::MemoLimit(self.opts.limits.max_memo));
+        }
+        self.memo.put(idx, v);
+        Ok(())
+    }
+
+    fn memo_get(&mut self, idx: u64) -> R<()> {
+        match self.memo.get(idx) {
+            Some(v) => {
+                self.push(v);
+                Ok(())
+            }
+            None => Err(ErrorCode::MemoMissing(idx)),
+        }
+    }
+
+    // ---- the loop ----
+
+    fn run(&mut self) -> R<Value> {
+        loop {
+            self.op_start = self.pos;
+            let Some(&op) = self.data.get(self.pos) else {
+                return Err(ErrorCode::Eof);
+            };
+            self.pos += 1;
+            if let Some(c) = self.op_counts.as_mut() {
+                c[op as usize] += 1;
+            }
+            if op == Opcode::STOP.0 {
+                return self.pop();
+            }
+            self.step(Opcode(op))?;
+        }
+    }
+
+    fn step(&mut self, op: Opcode) -> R<()> {
+        match op {
+            Opcode::MARK => {
+                self.marks.push(self.stack.len());
+            }
+            Opcode::POP => {
+                let len = self.stack.len();
+                if self.marks.last() == Some(&len) {
+                    self.marks.pop();
+                } else if len <= self.fence() {
+                    return Err(self.underflow());
+                } else {
+                    self.stack.pop();
+                }
+            }
+            Opcode::POP_MARK => {
+                let i = self.marker()?;
+                self.stack.truncate(i);
+            }
+            Opcode::DUP => {
+                let v = self.top()?;
+                self.push(v);
+            }
+            Opcode::FLOAT => self.load_float()?,
+            Opcode::INT => self.load_int()?,
+            Opcode::BININT => {
+                let s = self.read(4)?;
+                self.push(Value::Int(Self::binint(s)));
+            }
+            Opcode::BININT1 => {
+                let b = self.read_u8()?;
+                self.push(Value::Int(b as i64));
+            }
+            Opcode::BININT2 => {
+                let s = self.read(2)?;
+                self.push(Value::Int(u16::from_le_bytes([s[0], s[1]]) as i64));
+            }
+            Opcode::LONG => self.load_long()?,
+            Opcode::LONG1 => self.load_counted_long(1)?,
+            Opcode::LONG4 => self.load_counted_long(4)?,
+            Opcode::NONE => self.push(Value::None),
+            Opcode::NEWTRUE => self.push(Value::Bool(true)),
+            Opcode::NEWFALSE => self.push(Value::Bool(false)),
+            Opcode::PERSID => {
+                let line = self.readline()?;
+                let body = &line[..line.len() - 1];
+                if !body.is_ascii() {
+                    return Err(ErrorCode::Unpickling(
+                        "persistent IDs in protocol 0 must be ASCII strings".into(),
+                    ));
+                }
+                let pid = self.new_str(body.to_vec())?;
+                let v = self.obj(Obj::Object { new: Construction::PersId(pid), ops: vec![] });
+                self.push(v);
+            }
+            Opcode::BINPERSID => {
+                let pid = self.pop()?;
+                let v = self.obj(Obj::Object { new: Construction::PersId(pid), ops: vec![] });
+                self.push(v);
+            }
+            Opcode::REDUCE => {
+                let args = self.pop()?;
+                let callable = self.pop()?;
+                let args = match self.obj_of(args) {
+                    Some(Obj::Tuple(items)) => items.clone(),
+                    _ => return Err(ErrorCode::Type("argument list must be a tuple".into())),
+                };
+                let v = self.call(callable, args)?;
+                self.push(v);
+            }
+            Opcode::STRING => self.load_string()?,
+            Opcode::BINSTRING => self.load_counted_binstring(4)?,
+            Opcode::SHORT_BINSTRING => self.load_counted_binstring(1)?,
+            Opcode::UNICODE => {
+                let line = self.readline()?;
+                let s = pytext::raw_unicode_escape_decode(&line[..line.len() - 1])
+                    .map_err(|m| ErrorCode::UnicodeDecode(format!("'rawunicodeescape' codec can't decode bytes: {m}")))?;
+                let v = self.new_str(s)?;
+                self.push(v);
+            }
+            Opcode::BINUNICODE => self.load_counted_binunicode(4)?,
+            Opcode::SHORT_BINUNICODE => self.load_counted_binunicode(1)?,
+            Opcode::BINUNICODE8 => self.load_counted_binunicode(8)?,
+            Opcode::BINBYTES => self.load_counted_binbytes(4, false)?,
+            Opcode::SHORT_BINBYTES => self.load_counted_binbytes(1, false)?,
+            Opcode::BINBYTES8 => self.load_counted_binbytes(8, false)?,
+            Opcode::BYTEARRAY8 => self.load_counted_binbytes(8, true)?,
+            Opcode::BINFLOAT => {
+                let s = self.read(8)?;
+                let f = f64::from_be_bytes(s.try_into().unwrap());
+                self.push(Value::Float(f));
+            }
+            Opcode::EMPTY_TUPLE => {
+                let v = self.new_tuple(vec![])?;
+                self.push(v);
+            }
+            Opcode::TUPLE => {
+                let i = self.marker()?;
+                let items = self.pop_from(i)?;
+                let v = self.new_tuple(items)?;
+                self.push(v);
+            }
+            Opcode::TUPLE1 | Opcode::TUPLE2 | Opcode::TUPLE3 => {
+                let n = (op.0 - Opcode::TUPLE1.0 + 1) as usize;
+                if self.stack.len() < n {
+                    return Err(self.underflow());
+                }
+                let items = self.pop_from(self.stack.len() - n)?;
+                let v = self.new_tuple(items)?;
+                self.push(v);
+            }
+            Opcode::EMPTY_LIST => {
+                self.charge(16)?;
+                let v = self.obj(Obj::List(Vec::new()));
+                self.push(v);
+            }
+            Opcode::LIST => {
+                let i = self.marker()?;
+                let items = self.pop_from(i)?;
+                self.charge(16 * items.len() + 16)?;
+                let v = self.obj(Obj::List(items));
+                self.push(v);
+            }
+            Opcode::EMPTY_DICT => {
+                self.charge(16)?;
+                let v = self.obj(Obj::Dict(Dict::default()));
+                self.push(v);
+            }
+            Opcode::DICT => {
+                let i = self.marker()?;
+                let j = self.stack.len();
+                if (j - i) % 2 != 0 {
+                    return Err(ErrorCode::Unpickling("odd number of items for DICT".into()));
+                }
+                let items = self.stack.split_off(i);
+                self.charge(24 * items.len() + 16)?;
+                let mut d = Dict::default();
+                for kv in items.chunks_exact(2) {
+                    d.set_item(&mut self.heap, kv[0], kv[1]).map_err(|e| hash_err(e, &self.opts.limits))?;
+                }
+                let v = self.obj(Obj::Dict(d));
+                self.push(v);
+            }
+            Opcode::EMPTY_SET => {
+                self.charge(16)?;
+                let v = self.obj(Obj::Set(Set::default()));
+                self.push(v);
+            }
+            Opcode::FROZENSET => {
+                let i = self.marker()?;
+                let items = self.pop_from(i)?;
+                self.charge(24 * items.len() + 16)?;
+                let mut s = Set::default();
+                for it in items {
+                    s.add(&mut self.heap, it).map_err(|e| hash_err(e, &self.opts.limits))?;
+                }
+                let v = self.obj(Obj::FrozenSet(s));
+                self.push(v);
+            }
+            Opcode::APPEND => {
+                if self.stack.len().saturating_sub(1) <= self.fence() {
+                    return Err(self.underflow());
+                }
+                self.do_append(self.stack.len() - 1)?;
+            }
+            Opcode::APPENDS => {
+                let i = self.marker()?;
+                self.do_append(i)?;
+            }
+            Opcode::SETITEM => {
+                let x = self.stack.len() as isize - 2;
+                self.do_setitems(x)?;
+            }
+            Opcode::SETITEMS => {
+                let i = self.marker()?;
+                self.do_setitems(i as isize)?;
+            }
+            Opcode::ADDITEMS => self.load_additems()?,
+            Opcode::BUILD => self.load_build()?,
+            Opcode::GLOBAL => {
+                let line = self.readline()?;
+                if line.len() < 2 {
+                    return Err(ErrorCode::Truncated);
+                }
+                let module = utf8_strict(&line[..line.len() - 1])?;
+                let line = self.readline()?;
+                if line.len() < 2 {
+                    return Err(ErrorCode::Truncated);
+                }
+                let name = utf8_strict(&line[..line.len() - 1])?;
+                let v = self.find_class(module, name)?;
+                self.push(v);
+            }
+            Opcode::STACK_GLOBAL => {
+                let name = self.pop()?;
+                let module = self.pop()?;
+                match (self.obj_of(module), self.obj_of(name)) {
+                    (Some(Obj::Str(m)), Some(Obj::Str(n))) => {
+                        let (m, n) = (m.clone(), n.clone());
+                        let v = self.find_class(m, n)?;
+                        self.push(v);
+                    }
+                    _ => return Err(ErrorCode::Unpickling("STACK_GLOBAL requires str".into())),
+                }
+            }
+            Opcode::INST => {
+                let i = self.marker()?;
+                let line = self.readline()?;
+                if line.len() < 2 {
+                    return Err(ErrorCode::Truncated);
+                }
+                let module = ascii_strict(&line[..line.len() - 1])?;
+                let line = self.readline()?;
+                if line.len() < 2 {
+                    return Err(ErrorCode::Truncated);
+                }
+                let name = ascii_strict(&line[..line.len() - 1])?;
+                let cls = self.find_class(module, name)?;
+                let args = self.pop_from(i)?;
+                let v = self.instantiate(cls, args)?;
+                self.push(v);
+            }
+            Opcode::OBJ => {
+                let i = self.marker()?;
+                if self.stack.len() < i + 1 {
+                    return Err(self.underflow());
+                }
+                let args = self.pop_from(i + 1)?;
+                let cls = self.pop()?;
+                let v = self.instantiate(cls, args)?;
+                self.push(v);
+            }
+            Opcode::NEWOBJ => {
+                let args = self.pop()?;
+                let args = match self.obj_of(args) {
+                    Some(Obj::Tuple(items)) => Some(items.clone()),
+                    _ => None,
+                };
+                let Some(args) = args else {
+                    return Err(ErrorCode::Unpickling("NEWOBJ expected an arg tuple.".into()));
+                };
+                let cls = self.pop()?;
+                if !self.is_global(cls) {
+                    return Err(ErrorCode::Unpickling(format!(
+                        "NEWOBJ class argument must be a type, not {}",
+                        self.type_name(cls)
+                    )));
+                }
+                let v = self.newobj(cls, args, vec![])?;
+                self.push(v);
+            }
+            Opcode::NEWOBJ_EX => {
+                let kwargs = self.pop()?;
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                if !self.is_global(cls) {
+                    return Err(ErrorCode::Unpickling(format!(
+                        "NEWOBJ_EX class argument must be a type, not {}",
+                        self.type_name(cls)
+                    )));
+                }
+                let Some(Obj::Tuple(args)) = self.obj_of(args) else {
+                    return Err(ErrorCode::Unpickling(format!(
+                        "NEWOBJ_EX args argument must be a tuple, not {}",
+                        self.type_name(args)
+                    )));
+                };
+                let args = args.clone();
+                let Some(Obj::Dict(kw)) = self.obj_of(kwargs) else {
+                    return Err(ErrorCode::Unpickling(format!(
+                        "NEWOBJ_EX kwargs argument must be a dict, not {}",
+                        self.type_name(kwargs)
+                    )));
+                };
+                let kw = kw.entries.clone();
+                for (k, _) in &kw {
+                    if !matches!(self.obj_of(*k), Some(Obj::Str(_))) {
+                        return Err(ErrorCode::Type("keywords must be strings".into()));
+                    }
+                }
+                let v = self.newobj(cls, args, kw)?;
+                self.push(v);
+            }
+            Opcode::GET => {
+                let line = self.readline()?;
+                if line.len() < 2 {
+                    return Err(ErrorCode::Truncated);
+                }
+                let idx = parse_memo_index(line)?;
+                if idx < 0 {
+                    return Err(ErrorCode::MemoMissing(idx as u64));
+                }
+                self.memo_get(idx as u64)?;
+            }
+            Opcode::BINGET => {
+                let i = self.read_u8()?;
+                self.memo_get(i as u64)?;
+            }
+            Opcode::LONG_BINGET => {
+                let s = self.read(4)?;
+                self.memo_get(Self::binsize(s).unwrap() as u64)?;
+            }
+            Opcode::PUT => {
+                let line = self.readline()?;
+                if line.len() < 2 {
+                    return Err(ErrorCode::Truncated);
+                }
+                let v = self.top()?;
+                let idx = parse_memo_index(line)?;
+                if idx < 0 {
+                    return Err(ErrorCode::Value("negative PUT argument".into()));
+                }
+                self.memo_put(idx as u64, v)?;
+            }
+            Opcode::BINPUT => {
+                let i = self.read_u8()?;
+                let v = self.top()?;
+                self.memo_put(i as u64, v)?;
+            }
+            Opcode::LONG_BINPUT => {
+                let s = self.read(4)?;
+                let v = self.top()?;
+                self.memo_put(Self::binsize(s).unwrap() as u64, v)?;
+            }
+            Opcode::MEMOIZE => {
+                let v = self.top()?;
+                let idx = self.memo.len as u64;
+                self.memo_put(idx, v)?;
+            }
+            Opcode::PROTO => {
+                let p = self.read_u8()?;
+                if p > HIGHEST_PROTOCOL {
+                    return Err(ErrorCode::Value(format!("unsupported pickle protocol: {p}")));
+                }
+                self.proto = p;
+            }
+            Opcode::FRAME => {
+                let s = self.read(8)?;
+                let Some(n) = Self::binsize(s) else {
+                    return Err(ErrorCode::Overflow("FRAME length exceeds system's maximum".into()));
+                };
+                // The C unpickler only checks that the frame's bytes are there, then reads
+                // on as if there were no frame (frame boundaries are not enforced).
+                if n > self.data.len() - self.pos {
+                    return Err(ErrorCode::Truncated);
+                }
+            }
+            Opcode::EXT1 | Opcode::EXT2 | Opcode::EXT4 => {
+                let n = match op {
+                    Opcode::EXT1 => 1,
+                    Opcode::EXT2 => 2,
+                    _ => 4,
+                };
+                let s = self.read(n)?;
+                let code = Self::binint(s);
+                if code <= 0 {
+                    return Err(ErrorCode::Unpickling("EXT specifies code <= 0".into()));
+                }
+                let Some((m, n)) = self.opts.extensions.get(&code) else {
+                    return Err(ErrorCode::Value(format!("unregistered extension code {code}")));
+                };
+                let (m, n) = (PyStr::from_str(m), PyStr::from_str(n));
+                let v = self.find_class(m, n)?;
+                self.push(v);
+            }
+            Opcode::NEXT_BUFFER => {
+                let Some(count) = self.opts.buffers else {
+                    return Err(ErrorCode::Unpickling(
+                        "pickle stream refers to out-of-band data but no *buffers* argument was given".into(),
+                    ));
+                };
+                if self.next_buffer >= count {
+                    return Err(ErrorCode::Unpickling("not enough out-of-band buffers".into()));
+                }
+                let v = self.obj(Obj::Buffer { index: self.next_buffer, readonly: false });
+                self.next_buffer += 1;
+                self.push(v);
+            }
+            Opcode::READONLY_BUFFER => {
+                let v = self.top()?;
+                let replacement = match self.obj_of(v) {
+                    Some(Obj::Bytes(_)) | Some(Obj::Buffer { readonly: true, .. }) | Some(Obj::View(_)) => None,
+                    Some(Obj::ByteArray(_)) => Some(Obj::View(match v {
+                        Value::Obj(id) => id,
+                        _ => unreachable!(),
+                    })),
+                    Some(Obj::Buffer { index, readonly: false }) => Some(Obj::Buffer { index: *index, readonly: true }),
+                    _ => {
+                        return Err(ErrorCode::Type(format!(
+                            "memoryview: a bytes-like object is required, not '{}'",
+                            self.type_name(v)
+                        )))
+                    }
+                };
+                if let Some(o) = replacement {
+                    let nv = self.obj(o);
+                    *self.stack.last_mut().unwrap() = nv;
+                }
+            }
+            other => return Err(ErrorCode::UnknownOpcode(other.0)),
+        }
+        Ok(())
+    }
+
+    // ---- opcode families ----
+
+    fn load_int(&mut self) -> R<()> {
+        let line = self.readline()?;
+        if line.len() < 2 {
+            return Err(ErrorCode::Truncated);
+        }
+        let r = pytext::c_strtol_base0(line);
+        let end_ok = matches!(line.get(r.end).copied().unwrap_or(0), b'\n' | 0);
+        let v = if r.overflow || !end_ok {
+            match pytext::py_long_from_string(line, true) {
+                Ok((v, end)) if end >= line.len() || line[end] == 0 => self.int_value(v)?,
+                _ => return Err(ErrorCode::Value("could not convert string to int".into())),
+            }
+        } else if line.len() == 3 && (r.value == 0 || r.value == 1) {
+            Value::Bool(r.value == 1)
+        } else {
+            Value::Int(r.value)
+        };
+        self.push(v);
+        Ok(())
+    }
+
+    fn load_long(&mut self) -> R<()> {
+        let line = self.readline()?;
+        if line.len() < 2 {
+            return Err(ErrorCode::Truncated);
+        }
+        // A trailing 'L' is replaced by the string's end.
+        let text = if line[line.len() - 2] == b'L' { &line[..line.len() - 2] } else { line };
+        let v = parse_long_text(text, true)?;
+        let v = self.int_value(v)?;
+        self.push(v);
+        Ok(())
+    }
+
+    fn load_counted_long(&mut self, n: usize) -> R<()> {
+        let s = self.read(n)?;
+        let size = Self::binint(s);
+        if size < 0 {
+            return Err(ErrorCode::Unpickling("LONG pickle has negative byte count".into()));
+        }
+        let v = if size == 0 {
+            Value::Int(0)
+        } else {
+            let bytes = self.read(size as usize)?;
+            if bytes.len() <= 8 {
+                let neg = bytes[bytes.len() - 1] & 0x80 != 0;
+                let mut buf = [if neg { 0xff } else { 0 }; 8];
+                buf[..bytes.len()].copy_from_slice(bytes);
+                Value::Int(i64::from_le_bytes(buf))
+            } else {
+                let b = BigInt::from_signed_bytes_le(bytes);
+                self.int_value(match i64::try_from(&b) {
+                    Ok(i) => PyInt::Small(i),
+                    Err(_) => PyInt::Big(b),
+                })?
+            }
+        };
+        self.push(v);
+        Ok(())
+    }
+
+    fn load_float(&mut self) -> R<()> {
+        let line = self.readline()?;
+        if line.len() < 2 {
+            return Err(ErrorCode::Truncated);
+        }
+        let f = pytext::c_load_float(line).map_err(|e| match e {
+            pytext::FloatError::Invalid => ErrorCode::Value("could not convert string to float".into()),
+            pytext::FloatError::Overflow => ErrorCode::Overflow("value too large to convert to float".into()),
+        })?;
+        self.push(Value::Float(f));
+        Ok(())
+    }
+
+    fn load_string(&mut self) -> R<()> {
+        let line = self.readline()?;
+        let body = &line[..line.len() - 1];
+        let n = body.len();
+        if !(n >= 2 && body[0] == body[n - 1] && (body[0] == b'\'' || body[0] == b'"')) {
+            return Err(ErrorCode::Unpickling("the STRING opcode argument must be quoted".into()));
+        }
+        let bytes = pytext::bytes_decode_escape(&body[1..n - 1]).map_err(|e| match e {
+            pytext::EscapeError::TrailingBackslash => ErrorCode::Value("Trailing \\ in string".into()),
+            pytext::EscapeError::BadHex => ErrorCode::Value("invalid \\x escape".into()),
+        })?;
+        let s = ascii_bytes(bytes)?;
+        let v = self.new_str(s)?;
+        self.push(v);
+        Ok(())
+    }
+
+    fn load_counted_binstring(&mut self, n: usize) -> R<()> {
+        let s = self.read(n)?;
+        let Some(size) = Self::binsize(s) else {
+            return Err(ErrorCode::Unpickling("BINSTRING exceeds system's maximum size".into()));
+        };
+        let body = self.read(size)?;
+        let s = ascii_bytes(body.to_vec())?;
+        let v = self.new_str(s)?;
+        self.push(v);
+        Ok(())
+    }
+
+    fn load_counted_binunicode(&mut self, n: usize) -> R<()> {
+        let s = self.read(n)?;
+        let Some(size) = Self::binsize(s) else {
+            return Err(ErrorCode::Overflow("BINUNICODE exceeds system's maximum size".into()));
+        };
+        let body = self.read(size)?;
+        if !pytext::utf8_surrogatepass_ok(body) {
+            return Err(ErrorCode::UnicodeDecode("'utf-8' codec can't decode bytes".into()));
+        }
+        let v = self.new_str(body.to_vec())?;
+        self.push(v);
+        Ok(())
+    }
+
+    fn load_counted_binbytes(&mut self, n: usize, bytearray: bool) -> R<()> {
+        let s = self.read(n)?;
+        let Some(size) = Self::binsize(s) else {
+            return Err(ErrorCode::Overflow(format!(
+                "{} exceeds system's maximum size",
+                if bytearray { "BYTEARRAY8" } else { "BINBYTES" }
+            )));
+        };
+        // CPython allocates `size` bytes before reading; brine checks the input first.
+        let body = self.read(size)?;
+        self.charge(size + 16)?;
+        let v = if bytearray { self.obj(Obj::ByteArray(body.to_vec())) } else { self.obj(Obj::Bytes(body.to_vec())) };
+        self.push(v);
+        Ok(())
+    }
+
+    /// `do_append(self, x)`: items from `x` go into the object just below them.
+    fn do_append(&mut self, x: usize) -> R<()> {
+        let len = self.stack.len();
+        if x > len || x == 0 {
+            return Err(self.underflow());
+        }
+        if len == x {
+            return Ok(());
+        }
+        let target = self.stack[x - 1];
+        let id = match target {
+            Value::Obj(id) => Some(id),
+            _ => None,
+        };
+        match id.map(|i| self.heap.get(i)) {
+            Some(Obj::List(_)) => {
+                let items = self.stack.split_off(x);
+                self.charge(16 * items.len())?;
+                if let Obj::List(l) = self.heap.get_mut(id.unwrap()) {
+                    l.extend(items);
+                }
+            }
+            Some(Obj::Object { .. }) => {
+                let items = self.stack.split_off(x);
+                self.charge(16 * items.len())?;
+                for it in items {
+                    self.record_op(target, ObjOp::Append(it));
+                }
+            }
+            Some(Obj::ByteArray(_)) => {
+                let items = self.stack.split_off(x);
+                let mut bytes = Vec::with_capacity(items.len());
+                for it in items {
+                    bytes.push(self.byte_value(it)?);
+                }
+                self.charge(bytes.len())?;
+                if let Obj::ByteArray(b) = self.heap.get_mut(id.unwrap()) {
+                    b.extend(bytes);
+                }
+            }
+            _ => {
+                return Err(ErrorCode::Attribute(format!(
+                    "'{}' object has no attribute 'append'",
+                    self.type_name(target)
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    /// A bytearray element: an int in range(256) (bool counts), as `bytearray.extend` wants.
+    fn byte_value(&self, v: Value) -> R<u8> {
+        match v {
+            Value::Bool(b) => Ok(b as u8),
+            Value::Int(i) => u8::try_from(i).map_err(|_| ErrorCode::Value("byte must be in range(0, 256)".into())),
+            Value::Obj(id) if matches!(self.heap.get(id), Obj::Int(_)) => {
+                Err(ErrorCode::Value("byte must be in range(0, 256)".into()))
+            }
+            _ => Err(ErrorCode::Type(format!(
+                "'{}' object cannot be interpreted as an integer",
+                self.type_name(v)
+            ))),
+        }
+    }
+
+    /// An index for list/bytearray item assignment (`PyNumber_AsSsize_t(key, IndexError)`).
+    fn index_value(&self, key: Value, what: &str) -> R<i64> {
+        match key {
+            Value::Bool(b) => Ok(b as i64),
+            Value::Int(i) => Ok(i),
+            Value::Obj(id) if matches!(self.heap.get(id), Obj::Int(_)) => {
+                Err(ErrorCode::Index("cannot fit 'int' into an index-sized integer".into()))
+            }
+            _ => Err(ErrorCode::Type(format!(
+                "{what} indices must be integers or slices, not {}",
+                self.type_name(key)
+            ))),
+        }
+    }
+
+    /// `do_setitems(self, x)`: key/value pairs from `x` go into the object just below them.
+    fn do_setitems(&mut self, x: isize) -> R<()> {
+        let len = self.stack.len() as isize;
+        if x > len || x <= 0 {
+            return Err(self.underflow());
+        }
+        let x = x as usize;
+        let len = len as usize;
+        if len == x {
+            return Ok(());
+        }
+        if (len - x) % 2 != 0 {
+            return Err(ErrorCode::Unpickling("odd number of items for SETITEMS".into()));
+        }
+        let target = self.stack[x - 1];
+        let items = self.stack.split_off(x);
+        self.charge(16 * items.len())?;
+        let Value::Obj(id) = target else {
+            return Err(ErrorCode::Type(format!(
+                "'{}' object does not support item assignment",
+                self.type_name(target)
+            )));
+        };
+        match self.heap.get(id) {
+            Obj::Dict(_) => {
+                let Obj::Dict(mut d) = std::mem::replace(self.heap.get_mut(id), Obj::List(vec![])) else {
+                    unreachable!()
+                };
+                let mut res = Ok(());
+                for kv in items.chunks_exact(2) {
+                    if let Err(e) = d.set_item(&mut self.heap, kv[0], kv[1]) {
+                        res = Err(hash_err(e, &self.opts.limits));
+                        break;
+                    }
+                }
+                *self.heap.get_mut(id) = Obj::Dict(d);
+                res?;
+            }
+            Obj::Object { .. } => {
+                for kv in items.chunks_exact(2) {
+                    self.record_op(target, ObjOp::SetItem(kv[0], kv[1]));
+                }
+            }
+            Obj::List(_) | Obj::ByteArray(_) => {
+                let is_list = matches!(self.heap.get(id), Obj::List(_));
+                for kv in items.chunks_exact(2) {
+                    let what = if is_list { "list" } else { "bytearray" };
+                    let i = self.index_value(kv[0], what)?;
+                    let byte = if is_list { 0 } else { self.byte_value(kv[1])? };
+                    let n = match self.heap.get(id) {
+                        Obj::List(l) => l.len(),
+                        Obj::ByteArray(b) => b.len(),
+                        _ => unreachable!(),
+                    } as i64;
+                    let j = if i < 0 { i + n } else { i };
+                    if j < 0 || j >= n {
+                        return Err(ErrorCode::Index(format!("{what} assignment index out of range")));
+                    }
+                    match self.heap.get_mut(id) {
+                        Obj::List(l) => l[j as usize] = kv[1],
+                        Obj::ByteArray(b) => b[j as usize] = byte,
+                        _ => unreachable!(),
+                    }
+                }
+            }
+            _ => {
+                return Err(ErrorCode::Type(format!(
+                    "'{}' object does not support item assignment",
+                    self.type_name(target)
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    fn load_additems(&mut self) -> R<()> {
+        let mark = self.marker()?;
+        let len = self.stack.len();
+        if mark > len || mark == 0 {
+            return Err(self.underflow());
+        }
+        if len == mark {
+            return Ok(());
+        }
+        let target = self.stack[mark - 1];
+        let items = self.stack.split_off(mark);
+        self.charge(24 * items.len())?;
+        match self.obj_of(target) {
+            Some(Obj::Set(_)) => {
+                let Value::Obj(id) = target else { unreachable!() };
+                let Obj::Set(mut s) = std::mem::replace(self.heap.get_mut(id), Obj::List(vec![])) else {
+                    unreachable!()
+                };
+                let mut res = Ok(());
+                for it in items {
+                    if let Err(e) = s.add(&mut self.heap, it) {
+                        res = Err(hash_err(e, &self.opts.limits));
+                        break;
+                    }
+                }
+                *self.heap.get_mut(id) = Obj::Set(s);
+                res
+            }
+            Some(Obj::Object { .. }) => {
+                for it in items {
+                    self.record_op(target, ObjOp::Add(it));
+                }
+                Ok(())
+            }
+            _ => Err(ErrorCode::Attribute(format!("'{}' object has no attribute 'add'", self.type_name(target)))),
+        }
+    }
+
+    fn load_build(&mut self) -> R<()> {
+        if self.stack.len() < 2 || self.stack.len() - 2 < self.fence() {
+            return Err(self.underflow());
+        }
+        let state = self.pop()?;
+        let inst = self.top()?;
+        if self.is_record(inst) {
+            self.record_op(inst, ObjOp::Build(state));
+            return Ok(());
+        }
+        // CPython's default __setstate__ logic on an object without __setstate__.
+        let (state, slotstate) = match self.obj_of(state) {
+            Some(Obj::Tuple(t)) if t.len() == 2 => (t[0], Some(t[1])),
+            _ => (state, None),
+        };
+        let inst_is_global = self.is_global(inst);
+        if state != Value::None {
+            let Some(Obj::Dict(d)) = self.obj_of(state) else {
+                return Err(ErrorCode::Unpickling("state is not a dictionary".into()));
+            };
+            if !inst_is_global {
+                return Err(ErrorCode::Attribute(format!(
+                    "'{}' object has no attribute '__dict__'",
+                    self.type_name(inst)
+                )));
+            }
+            if !d.is_empty() {
+                return Err(ErrorCode::Type("'mappingproxy' object does not support item assignment".into()));
+            }
+        }
+        if let Some(slot) = slotstate {
+            let Some(Obj::Dict(d)) = self.obj_of(slot) else {
+                return Err(ErrorCode::Unpickling("slot state is not a dictionary".into()));
+            };
+            if let Some(&(k, _)) = d.entries.first() {
+                let key = match self.obj_of(k) {
+                    Some(Obj::Str(s)) => s.clone(),
+                    _ => {
+                        return Err(ErrorCode::Type(format!(
+                            "attribute name must be string, not '{}'",
+                            self.type_name(k)
+                        )))
+                    }
+                };
+                if !inst_is_global && &*key.0 == b"__class__" {
+                    return Err(ErrorCode::Type("__class__ assignment only supported for mutable types".into()));
+                }
+                return Err(ErrorCode::Attribute(format!(
+                    "'{}' object has no attribute '{}'",
+                    self.type_name(inst),
+                    String::from_utf8_lossy(&key.0)
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// PUT/GET's `PyLong_FromString(s, NULL, 10)` then `PyLong_AsSsize_t`.
+fn parse_memo_index(line: &[u8]) -> R<i64> {
+    match parse_long_text(line, false)? {
+        PyInt::Small(i) => Ok(i),
+        PyInt::Big(_) => Err(ErrorCode::Overflow("Python int too large to convert to C ssize_t".into())),
+    }
+}
+
+/// `PyLong_FromString(s, NULL, base)` with its errors as CPython raises them.
+fn parse_long_text(text: &[u8], base0: bool) -> R<PyInt> {
+    match pytext::py_long_from_string(text, base0) {
+        Ok((v, end)) if end >= text.len() || text[end] == 0 => Ok(v),
+        Err(pytext::IntError::TooManyDigits) => Err(ErrorCode::Value(
+            "Exceeds the limit (4300 digits) for integer string conversion".into(),
+        )),
+        _ if pytext::long_error_is_unicode(text) => {
+            Err(ErrorCode::UnicodeDecode("'utf-8' codec can't decode bytes in int() error message".into()))
+        }
+        _ => Err(ErrorCode::Value("invalid literal for int()".into())),
+    }
+}
+
+fn utf8_strict(s: &[u8]) -> R<PyStr> {
+    match std::str::from_utf8(s) {
+        Ok(_) => Ok(PyStr(s.into())),
+        Err(_) => Err(ErrorCode::UnicodeDecode("'utf-8' codec can't decode bytes".into())),
+    }
+}
+
+fn ascii_strict(s: &[u8]) -> R<PyStr> {
+    if s.is_ascii() {
+        Ok(PyStr(s.into()))
+    } else {
+        Err(ErrorCode::UnicodeDecode("'ascii' codec can't decode bytes".into()))
+    }
+}
+
+fn ascii_bytes(s: Vec<u8>) -> R<Vec<u8>> {
+    if s.is_ascii() {
+        Ok(s)
+    } else {
+        Err(ErrorCode::UnicodeDecode("'ascii' codec can't decode bytes".into()))
+    }
+}
+
+#[inline]
+fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == needle)
+}

@@ -1,0 +1,423 @@
+//! Writing pickle JSON (docs/pickle-json.md) from the value model.
+//!
+//! The walk is iterative (an explicit task stack), because pickles nest as deep as their
+//! length allows and a recursive writer would overflow the stack on a 100,000-deep tuple.
+//! Ids are assigned only to objects reached more than once, in depth-first order of first
+//! occurrence, as the spec's Sharing section says.
+
+use crate::error::Error;
+use crate::value::{Construction, Heap, Obj, ObjId, ObjOp, Value};
+use std::fmt::Write;
+
+/// Python's `repr(float)`: shortest round-trip digits, exponent form when the decimal
+/// exponent is below -4 or at least 16.
+pub fn float_repr(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits: "d.ddde[-]x".
+    let e = format!("{:e}", f);
+    let (mant, exp) = e.split_once('e').unwrap();
+    let exp: i32 = exp.parse().unwrap();
+    let neg = mant.starts_with('-');
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let decpt = exp + 1; // position of the decimal point relative to the digits
+    let mut out = String::new();
+    if neg {
+        out.push('-');
+    }
+    if decpt > 16 || decpt < -3 {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
+    } else if decpt <= 0 {
+        out.push_str("0.");
+        for _ in 0..(-decpt) {
+            out.push('0');
+        }
+        out.push_str(&digits);
+    } else {
+        let d = decpt as usize;
+        if digits.len() <= d {
+            out.push_str(&digits);
+            for _ in digits.len()..d {
+                out.push('0');
+            }
+            out.push_str(".0");
+        } else {
+            out.push_str(&digits[..d]);
+            out.push('.');
+            out.push_str(&digits[d..]);
+        }
+    }
+    out
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn write_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn hex(out: &mut String, b: &[u8]) {
+    const H: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(b.len() * 2);
+    for &x in b {
+        out.push(H[(x >> 4) as usize] as char);
+        out.push(H[(x & 15) as usize] as char);
+    }
+}
+
+/// Appends an error node for a decoding failure.
+pub fn write_error(out: &mut String, e: &Error) {
+    out.push_str(r#"{"t":"error","type":"#);
+    write_json_str(out, e.code.py_exception());
+    out.push_str(r#","message":"#);
+    write_json_str(out, &e.code.to_string());
+    let _ = write!(out, r#","offset":{}}}"#, e.offset);
+}
+
+enum Task {
+    Val(Value),
+    Raw(&'static str),
+}
+
+/// Whether an object can be shared in pickle JSON (carries an id when reached twice).
+fn shareable(o: &Obj) -> bool {
+    match o {
+        Obj::Tuple(t) => !t.is_empty(),
+        Obj::Int(_) | Obj::Global { .. } => false,
+        _ => true,
+    }
+}
+
+/// Pushes an object's children in visit order onto `out` (used by both passes).
+fn children(o: &Obj, out: &mut Vec<Value>) {
+    match o {
+        Obj::Tuple(v) | Obj::List(v) => out.extend_from_slice(v),
+        Obj::Dict(d) => {
+            for &(k, v) in &d.entries {
+                out.push(k);
+                out.push(v);
+            }
+        }
+        Obj::Set(s) | Obj::FrozenSet(s) => out.extend_from_slice(&s.items),
+        Obj::View(id) => out.push(Value::Obj(*id)),
+        Obj::Object { new, ops } => {
+            match new {
+                Construction::Call { callable, args } => {
+                    out.push(*callable);
+                    out.extend_from_slice(args);
+                }
+                Construction::NewObj { cls, args, kwargs } => {
+                    out.push(*cls);
+                    out.extend_from_slice(args);
+                    for &(k, v) in kwargs {
+                        out.push(k);
+                        out.push(v);
+                    }
+                }
+                Construction::PersId(p) => out.push(*p),
+            }
+            for op in ops {
+                match *op {
+                    ObjOp::Append(v) | ObjOp::Add(v) | ObjOp::Build(v) => out.push(v),
+                    ObjOp::SetItem(k, v) => {
+                        out.push(k);
+                        out.push(v);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Appends the pickle JSON node for `root`.
+pub fn write_value(out: &mut String, heap: &Heap, root: Value) {
+    // Pass 1: which objects are reached more than once.
+    let n = heap.objs.len();
+    let mut seen = vec![0u8; n];
+    let mut work = vec![root];
+    let mut kids = Vec::new();
+    while let Some(v) = work.pop() {
+        let Value::Obj(id) = v else { continue };
+        let o = heap.get(id);
+        if !shareable(o) {
+            continue;
+        }
+        let s = &mut seen[id as usize];
+        if *s >= 2 {
+            continue;
+        }
+        *s += 1;
+        if *s == 1 {
+            kids.clear();
+            children(o, &mut kids);
+            work.extend(kids.iter().rev());
+        }
+    }
+    // Pass 2: write, numbering shared objects at first occurrence.
+    let mut ids: Vec<u32> = vec![0; n];
+    let mut next_id = 1u32;
+    let mut tasks = vec![Task::Val(root)];
+    while let Some(t) = tasks.pop() {
+        let v = match t {
+            Task::Raw(s) => {
+                out.push_str(s);
+                continue;
+            }
+            Task::Val(v) => v,
+        };
+        match v {
+            Value::None => out.push_str(r#"{"t":"none"}"#),
+            Value::Bool(b) => out.push_str(if b { r#"{"t":"bool","v":true}"# } else { r#"{"t":"bool","v":false}"# }),
+            Value::Int(i) => {
+                let _ = write!(out, r#"{{"t":"int","v":"{i}"}}"#);
+            }
+            Value::Float(f) => {
+                let _ = write!(out, r#"{{"t":"float","v":"{}"}}"#, float_repr(f));
+            }
+            Value::Obj(id) => {
+                let o = heap.get(id);
+                if shareable(o) && seen[id as usize] >= 2 {
+                    let cur = ids[id as usize];
+                    if cur != 0 {
+                        let _ = write!(out, r#"{{"t":"ref","id":{cur}}}"#);
+                        continue;
+                    }
+                    ids[id as usize] = next_id;
+                    next_id += 1;
+                }
+                write_obj(out, heap, id, ids[id as usize], &mut tasks);
+            }
+        }
+    }
+}
+
+fn write_obj(out: &mut String, heap: &Heap, id: ObjId, my_id: u32, tasks: &mut Vec<Task>) {
+    let o = heap.get(id);
+    let idf = |out: &mut String| {
+        if my_id != 0 {
+            let _ = write!(out, r#","id":{my_id}"#);
+        }
+    };
+    // Pushes `vals` as a comma-separated sequence (in reverse, since tasks is a stack).
+    fn seq(tasks: &mut Vec<Task>, vals: &[Value]) {
+        for (i, v) in vals.iter().enumerate().rev() {
+            tasks.push(Task::Val(*v));
+            if i > 0 {
+                tasks.push(Task::Raw(","));
+            }
+        }
+    }
+    match o {
+        Obj::Str(s) => {
+            out.push_str(r#"{"t":"str""#);
+            idf(out);
+            match s.as_str() {
+                Some(t) => {
+                    out.push_str(r#","v":"#);
+                    write_json_str(out, t);
+                }
+                None => {
+                    out.push_str(r#","hex":""#);
+                    hex(out, &s.0);
+                    out.push('"');
+                }
+            }
+            out.push('}');
+        }
+        Obj::Bytes(b) | Obj::ByteArray(b) => {
+            out.push_str(if matches!(o, Obj::Bytes(_)) { r#"{"t":"bytes""# } else { r#"{"t":"bytearray""# });
+            idf(out);
+            out.push_str(r#","v":""#);
+            hex(out, b);
+            out.push_str("\"}");
+        }
+        Obj::Int(b) => {
+            let _ = write!(out, r#"{{"t":"int","v":"{b}"}}"#);
+        }
+        Obj::Global { module, name } => {
+            out.push_str(r#"{"t":"global","module":"#);
+            write_pystr(out, &module.0);
+            out.push_str(r#","name":"#);
+            write_pystr(out, &name.0);
+            out.push('}');
+        }
+        Obj::Tuple(items) | Obj::List(items) => {
+            out.push_str(if matches!(o, Obj::Tuple(_)) { r#"{"t":"tuple""# } else { r#"{"t":"list""# });
+            idf(out);
+            out.push_str(r#","items":["#);
+            tasks.push(Task::Raw("]}"));
+            seq(tasks, items);
+        }
+        Obj::Set(s) | Obj::FrozenSet(s) => {
+            out.push_str(if matches!(o, Obj::Set(_)) { r#"{"t":"set""# } else { r#"{"t":"frozenset""# });
+            idf(out);
+            out.push_str(r#","items":["#);
+            tasks.push(Task::Raw("]}"));
+            seq(tasks, &s.items);
+        }
+        Obj::Dict(d) => {
+            out.push_str(r#"{"t":"dict""#);
+            idf(out);
+            out.push_str(r#","items":["#);
+            tasks.push(Task::Raw("]}"));
+            for (i, &(k, v)) in d.entries.iter().enumerate().rev() {
+                tasks.push(Task::Raw("]"));
+                tasks.push(Task::Val(v));
+                tasks.push(Task::Raw(","));
+                tasks.push(Task::Val(k));
+                tasks.push(Task::Raw(if i > 0 { ",[" } else { "[" }));
+            }
+        }
+        Obj::Buffer { index, readonly } => {
+            out.push_str(r#"{"t":"buffer""#);
+            idf(out);
+            let _ = write!(out, r#","index":{index},"readonly":{readonly}}}"#);
+        }
+        Obj::View(of) => {
+            out.push_str(r#"{"t":"buffer""#);
+            idf(out);
+            out.push_str(r#","readonly":true,"view":"#);
+            tasks.push(Task::Raw("}"));
+            tasks.push(Task::Val(Value::Obj(*of)));
+        }
+        Obj::Object { new, ops } => {
+            out.push_str(r#"{"t":"object""#);
+            idf(out);
+            out.push_str(r#","new":"#);
+            tasks.push(Task::Raw("]}"));
+            for (i, op) in ops.iter().enumerate().rev() {
+                match *op {
+                    ObjOp::Append(v) => {
+                        tasks.push(Task::Raw("}"));
+                        tasks.push(Task::Val(v));
+                        tasks.push(Task::Raw(r#"{"op":"append","item":"#));
+                    }
+                    ObjOp::Add(v) => {
+                        tasks.push(Task::Raw("}"));
+                        tasks.push(Task::Val(v));
+                        tasks.push(Task::Raw(r#"{"op":"add","item":"#));
+                    }
+                    ObjOp::Build(v) => {
+                        tasks.push(Task::Raw("}"));
+                        tasks.push(Task::Val(v));
+                        tasks.push(Task::Raw(r#"{"op":"build","state":"#));
+                    }
+                    ObjOp::SetItem(k, v) => {
+                        tasks.push(Task::Raw("}"));
+                        tasks.push(Task::Val(v));
+                        tasks.push(Task::Raw(r#","value":"#));
+                        tasks.push(Task::Val(k));
+                        tasks.push(Task::Raw(r#"{"op":"setitem","key":"#));
+                    }
+                }
+                if i > 0 {
+                    tasks.push(Task::Raw(","));
+                }
+            }
+            tasks.push(Task::Raw(r#","ops":["#));
+            match new {
+                Construction::Call { callable, args } => {
+                    tasks.push(Task::Raw("]}"));
+                    seq(tasks, args);
+                    tasks.push(Task::Raw(r#","args":["#));
+                    tasks.push(Task::Val(*callable));
+                    out.push_str(r#"{"call":"#);
+                }
+                Construction::NewObj { cls, args, kwargs } => {
+                    tasks.push(Task::Raw("}"));
+                    if !kwargs.is_empty() {
+                        tasks.push(Task::Raw("]"));
+                        for (i, &(k, v)) in kwargs.iter().enumerate().rev() {
+                            tasks.push(Task::Raw("]"));
+                            tasks.push(Task::Val(v));
+                            tasks.push(Task::Raw(","));
+                            tasks.push(Task::Val(k));
+                            tasks.push(Task::Raw(if i > 0 { ",[" } else { "[" }));
+                        }
+                        tasks.push(Task::Raw(r#","kwargs":["#));
+                    }
+                    tasks.push(Task::Raw("]"));
+                    seq(tasks, args);
+                    tasks.push(Task::Raw(r#","args":["#));
+                    tasks.push(Task::Val(*cls));
+                    out.push_str(r#"{"newobj":"#);
+                }
+                Construction::PersId(p) => {
+                    tasks.push(Task::Raw("}"));
+                    tasks.push(Task::Val(*p));
+                    out.push_str(r#"{"persid":"#);
+                }
+            }
+        }
+    }
+}
+
+fn write_pystr(out: &mut String, s: &[u8]) {
+    match std::str::from_utf8(s) {
+        Ok(t) => write_json_str(out, t),
+        // A global's name with a lone surrogate (STACK_GLOBAL of a surrogatepass str) has no
+        // JSON text form; write its generalized UTF-8 lossily, marked.
+        Err(_) => write_json_str(out, &String::from_utf8_lossy(s)),
+    }
+}
+
+/// The pickle JSON of a decode result: the value, or an error node.
+pub fn result_to_json(r: &Result<crate::decode::Decoded, Error>) -> String {
+    let mut out = String::new();
+    match r {
+        Ok(d) => write_value(&mut out, &d.heap, d.root),
+        Err(e) => write_error(&mut out, e),
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::float_repr;
+
+    #[test]
+    fn float_repr_like_python() {
+        for (f, s) in [
+            (1e16, "1e+16"),
+            (1e15, "1000000000000000.0"),
+            (1.5, "1.5"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (-0.0, "-0.0"),
+            (1.0 / 3.0, "0.3333333333333333"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (123456789012345678.0, "1.2345678901234568e+17"),
+            (100.0, "100.0"),
+            (-2.5e-7, "-2.5e-07"),
+        ] {
+            assert_eq!(float_repr(f), s, "{f}");
+        }
+    }
+}

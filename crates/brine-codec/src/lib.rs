@@ -1,0 +1,36 @@
+//! brine's reference codec: CPython 3.11's pickle, protocols 0-5, in safe Rust.
+//!
+//! - [`opcodes`]: the one opcode table everything else reads.
+//! - [`decode`]: the pickle machine, accepting and rejecting exactly as CPython's C
+//!   unpickler does, into the symbolic [`value`] model (nothing is ever imported or called).
+//! - [`dis`]: the opcode stream as `pickletools.genops` yields it.
+//! - [`json`]: pickle JSON, the harness's value contract, and its equality.
+//! - [`pytext`]: CPython's text-argument parsers (strtol, PyLong_FromString, dtoa, escapes).
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+pub mod decode;
+pub mod dis;
+pub mod error;
+pub mod json;
+pub mod opcodes;
+pub mod pytext;
+pub mod value;
+
+pub use decode::{decode, decode_with, DecodeOptions, Decoded, Limits};
+pub use error::{Category, Error, ErrorCode};
+pub use opcodes::{Opcode, OPCODES};
+pub use value::{Heap, Obj, ObjId, Value};
+
+/// Runs `f` on a thread with a 1 GiB stack (reserved, not committed) and returns its result.
+///
+/// Comparing or dropping `serde_json` documents recurses once per nesting level, and a
+/// pickle can nest 100,000 deep; the decoder itself never recurses that way.
+pub fn with_big_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(1 << 30)
+        .spawn(f)
+        .expect("spawn big-stack thread")
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e))
+}

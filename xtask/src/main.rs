@@ -1,0 +1,1 @@
+fn main() { println!("xtask: commands arrive with issue 6"); }
