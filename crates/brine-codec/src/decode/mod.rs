@@ -20,22 +20,24 @@ use std::collections::HashMap;
 /// Resource limits of the decoder. Exceeding one is an error of [`crate::Category::Limit`].
 #[derive(Clone, Debug)]
 pub struct Limits {
-    /// Deepest nesting of tuples/frozensets that hashing or comparing keys may walk.
-    /// Defaults to 5,000 (well inside the main thread's stack).
+    /// Deepest nesting of tuples/frozensets that hashing or comparing keys may walk (the
+    /// only recursion in decoding). Defaults to 500: inside a 2 MiB thread stack even in
+    /// debug builds, and far beyond any real key.
     pub max_depth: usize,
     /// Most memo entries. Defaults to 16,777,216.
     pub max_memo: usize,
     /// Most bytes the decoded value may take, counted as string/bytes lengths plus 16 bytes
     /// per container slot. Defaults to 8 GiB.
     pub max_alloc: usize,
-    /// Most hash/compare steps spent on dict keys and set items (exponentially shared
-    /// tuples make CPython hang too). Defaults to 100,000,000.
+    /// Most hash/compare steps spent on dict keys and set items, on top of 16 per input
+    /// byte (so the budget grows with the input and time stays linear). Exponentially
+    /// shared tuple keys make CPython hang; brine stops. Defaults to 10,000,000.
     pub max_work: u64,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_depth: 5_000, max_memo: 1 << 24, max_alloc: 8 << 30, max_work: 100_000_000 }
+        Limits { max_depth: 500, max_memo: 1 << 24, max_alloc: 8 << 30, max_work: 10_000_000 }
     }
 }
 
@@ -176,7 +178,7 @@ impl<'a> Machine<'a> {
             pos: 0,
             op_start: 0,
             opts,
-            heap: Heap::new(opts.limits.max_depth, opts.limits.max_work),
+            heap: Heap::new(opts.limits.max_depth, opts.limits.max_work.saturating_add(16 * data.len() as u64)),
             stack: Vec::with_capacity(64),
             marks: Vec::new(),
             memo: Memo::default(),
@@ -972,7 +974,12 @@ impl<'a> Machine<'a> {
                 if bytearray { "BYTEARRAY8" } else { "BINBYTES" }
             )));
         };
-        // CPython allocates `size` bytes before reading; brine checks the input first.
+        // CPython allocates `size` bytes before reading; brine checks the input first. A
+        // size beyond any 64-bit address space (2^47) fails CPython's malloc on every
+        // machine, so that much of its behaviour is deterministic and mirrored.
+        if size > self.data.len() - self.pos && size >= 1 << 47 {
+            return Err(ErrorCode::Memory("declared length beyond the address space".into()));
+        }
         let body = self.read(size)?;
         self.charge(size + 16)?;
         let v = if bytearray { self.obj(Obj::ByteArray(body.to_vec())) } else { self.obj(Obj::Bytes(body.to_vec())) };
