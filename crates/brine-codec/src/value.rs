@@ -114,6 +114,10 @@ pub enum Obj {
     Bytes(Vec<u8>),
     /// An int too big for i64.
     Int(BigInt),
+    /// A NaN float. NaN is the one float whose identity matters (a dict finds a NaN key
+    /// only by identity, e.g. when the memo hands back the same object), so NaNs live in
+    /// the heap; every other float is a [`Value::Float`].
+    Float(f64),
     /// tuple (the empty tuple is an atom in pickle JSON).
     Tuple(Vec<Value>),
     /// list.
@@ -127,6 +131,8 @@ pub enum Obj {
     /// bytearray.
     ByteArray(Vec<u8>),
     /// Out-of-band buffer `index` (NEXT_BUFFER), or a read-only view of it (READONLY_BUFFER).
+    /// The supplied buffers are writable bytearrays, initially empty; their contents live in
+    /// [`Heap::buffers`] (a pickle can APPEND to one).
     Buffer {
         /// Which supplied buffer.
         index: usize,
@@ -167,6 +173,8 @@ pub enum HashError {
 pub struct Heap {
     /// Objects by [`ObjId`].
     pub objs: Vec<Obj>,
+    /// Contents of the supplied out-of-band buffers, by index.
+    pub buffers: Vec<Vec<u8>>,
     hasher: hashbrown::DefaultHashBuilder,
     /// Cached hashes of tuples/frozensets (immutable, so a hash never changes).
     hash_cache: hashbrown::HashMap<ObjId, u64>,
@@ -222,6 +230,7 @@ impl Heap {
                 Obj::Str(_) => "str",
                 Obj::Bytes(_) => "bytes",
                 Obj::Int(_) => "int",
+                Obj::Float(_) => "float",
                 Obj::Tuple(_) => "tuple",
                 Obj::List(_) => "list",
                 Obj::Dict(_) => "dict",
@@ -317,11 +326,9 @@ impl Heap {
                     Obj::Dict(_) => return Err(HashError::Unhashable("dict")),
                     Obj::Set(_) => return Err(HashError::Unhashable("set")),
                     Obj::ByteArray(_) => return Err(HashError::Unhashable("bytearray")),
-                    Obj::Buffer { readonly: false, .. } => return Err(HashError::Unhashable("bytearray")),
-                    Obj::Buffer { readonly: true, .. }
-                    | Obj::View(_)
-                    | Obj::Global { .. }
-                    | Obj::Object { .. } => {
+                    // A memoryview hashes its base object: here always a bytearray.
+                    Obj::Buffer { .. } | Obj::View(_) => return Err(HashError::Unhashable("bytearray")),
+                    Obj::Float(_) | Obj::Global { .. } | Obj::Object { .. } => {
                         TAG_ID.hash(&mut h);
                         id.hash(&mut h);
                     }
@@ -390,6 +397,7 @@ impl Heap {
             Value::Float(f) => Some(Num::F(f)),
             Value::Obj(id) => match self.get(id) {
                 Obj::Int(b) => Some(Num::B(b.clone())),
+                Obj::Float(f) => Some(Num::F(*f)),
                 _ => None,
             },
             Value::None => None,

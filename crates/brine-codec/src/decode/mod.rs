@@ -188,6 +188,12 @@ impl<'a> Machine<'a> {
             alloc_left: opts.limits.max_alloc,
             op_counts: opts.count_ops.then(|| Box::new([0u32; 256])),
         }
+        .with_buffers()
+    }
+
+    fn with_buffers(mut self) -> Self {
+        self.heap.buffers = vec![Vec::new(); self.opts.buffers.unwrap_or(0)];
+        self
     }
 
     // ---- input ----
@@ -385,6 +391,10 @@ impl<'a> Machine<'a> {
                 }
             }
         }
+        // The import comes next in CPython: an empty module name is its ValueError.
+        if module.0.is_empty() {
+            return Err(ErrorCode::Value("Empty module name".into()));
+        }
         if self.proto >= 4 && name.0.split(|&b| b == b'.').any(|part| part == b"<locals>") {
             return Err(ErrorCode::Attribute(format!(
                 "Can't get local attribute {:?}",
@@ -533,7 +543,8 @@ impl<'a> Machine<'a> {
             Opcode::BINFLOAT => {
                 let s = self.read(8)?;
                 let f = f64::from_be_bytes(s.try_into().unwrap());
-                self.push(Value::Float(f));
+                let v = self.float(f);
+                self.push(v);
             }
             Opcode::EMPTY_TUPLE => {
                 let v = self.new_tuple(vec![])?;
@@ -919,8 +930,18 @@ impl<'a> Machine<'a> {
             pytext::FloatError::Invalid => ErrorCode::Value("could not convert string to float".into()),
             pytext::FloatError::Overflow => ErrorCode::Overflow("value too large to convert to float".into()),
         })?;
-        self.push(Value::Float(f));
+        let v = self.float(f);
+        self.push(v);
         Ok(())
+    }
+
+    /// A float value; NaNs get identity (see [`Obj::Float`]).
+    fn float(&mut self, f: f64) -> Value {
+        if f.is_nan() {
+            self.obj(Obj::Float(f))
+        } else {
+            Value::Float(f)
+        }
     }
 
     fn load_string(&mut self) -> R<()> {
@@ -987,10 +1008,11 @@ impl<'a> Machine<'a> {
         Ok(())
     }
 
-    /// `do_append(self, x)`: items from `x` go into the object just below them.
+    /// `do_append(self, x)`: items from `x` go into the object just below them, which must
+    /// lie above the current fence (the topmost remaining MARK).
     fn do_append(&mut self, x: usize) -> R<()> {
         let len = self.stack.len();
-        if x > len || x == 0 {
+        if x > len || x <= self.fence() {
             return Err(self.underflow());
         }
         if len == x {
@@ -1016,16 +1038,14 @@ impl<'a> Machine<'a> {
                     self.record_op(target, ObjOp::Append(it));
                 }
             }
-            Some(Obj::ByteArray(_)) => {
+            Some(Obj::ByteArray(_)) | Some(Obj::Buffer { readonly: false, .. }) => {
                 let items = self.stack.split_off(x);
                 let mut bytes = Vec::with_capacity(items.len());
                 for it in items {
                     bytes.push(self.byte_value(it)?);
                 }
                 self.charge(bytes.len())?;
-                if let Obj::ByteArray(b) = self.heap.get_mut(id.unwrap()) {
-                    b.extend(bytes);
-                }
+                self.bytearray_mut(id.unwrap()).extend(bytes);
             }
             _ => {
                 return Err(ErrorCode::Attribute(format!(
@@ -1035,6 +1055,15 @@ impl<'a> Machine<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The contents of a bytearray or of a writable supplied buffer.
+    fn bytearray_mut(&mut self, id: ObjId) -> &mut Vec<u8> {
+        match self.heap.objs[id as usize] {
+            Obj::Buffer { index, .. } => &mut self.heap.buffers[index],
+            Obj::ByteArray(ref mut b) => b,
+            _ => unreachable!("not a bytearray"),
+        }
     }
 
     /// A bytearray element: an int in range(256) (bool counts), as `bytearray.extend` wants.
@@ -1070,7 +1099,7 @@ impl<'a> Machine<'a> {
     /// `do_setitems(self, x)`: key/value pairs from `x` go into the object just below them.
     fn do_setitems(&mut self, x: isize) -> R<()> {
         let len = self.stack.len() as isize;
-        if x > len || x <= 0 {
+        if x > len || x <= self.fence() as isize {
             return Err(self.underflow());
         }
         let x = x as usize;
@@ -1110,7 +1139,7 @@ impl<'a> Machine<'a> {
                     self.record_op(target, ObjOp::SetItem(kv[0], kv[1]));
                 }
             }
-            Obj::List(_) | Obj::ByteArray(_) => {
+            Obj::List(_) | Obj::ByteArray(_) | Obj::Buffer { readonly: false, .. } => {
                 let is_list = matches!(self.heap.get(id), Obj::List(_));
                 for kv in items.chunks_exact(2) {
                     let what = if is_list { "list" } else { "bytearray" };
@@ -1118,19 +1147,21 @@ impl<'a> Machine<'a> {
                     let byte = if is_list { 0 } else { self.byte_value(kv[1])? };
                     let n = match self.heap.get(id) {
                         Obj::List(l) => l.len(),
-                        Obj::ByteArray(b) => b.len(),
-                        _ => unreachable!(),
+                        _ => self.bytearray_mut(id).len(),
                     } as i64;
                     let j = if i < 0 { i + n } else { i };
                     if j < 0 || j >= n {
                         return Err(ErrorCode::Index(format!("{what} assignment index out of range")));
                     }
-                    match self.heap.get_mut(id) {
-                        Obj::List(l) => l[j as usize] = kv[1],
-                        Obj::ByteArray(b) => b[j as usize] = byte,
-                        _ => unreachable!(),
+                    if let Obj::List(l) = self.heap.get_mut(id) {
+                        l[j as usize] = kv[1];
+                    } else {
+                        self.bytearray_mut(id)[j as usize] = byte;
                     }
                 }
+            }
+            Obj::Buffer { readonly: true, .. } | Obj::View(_) => {
+                return Err(ErrorCode::Type("cannot modify read-only memory".into()));
             }
             _ => {
                 return Err(ErrorCode::Type(format!(
@@ -1145,7 +1176,7 @@ impl<'a> Machine<'a> {
     fn load_additems(&mut self) -> R<()> {
         let mark = self.marker()?;
         let len = self.stack.len();
-        if mark > len || mark == 0 {
+        if mark > len || mark <= self.fence() {
             return Err(self.underflow());
         }
         if len == mark {

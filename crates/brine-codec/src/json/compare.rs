@@ -122,7 +122,7 @@ fn eq<'a>(a: &'a J, b: &'a J, st: &mut State<'a>, path: &mut String) -> Result<(
         "set" | "frozenset" => set_eq(arr(na, "items"), arr(nb, "items"), st, path),
         "bytearray" => atom_eq(na, nb, path),
         "buffer" => {
-            for k in ["index", "readonly"] {
+            for k in ["index", "readonly", "v"] {
                 if na.get(k) != nb.get(k) {
                     return fail(path, format!("buffer {k} differs"));
                 }
@@ -257,7 +257,7 @@ fn atom_eq(a: &J, b: &J, path: &str) -> Result<(), Mismatch> {
     let keys: &[&str] = match t {
         "str" => &["v", "hex"],
         "bytes" | "int" | "float" | "bool" | "bytearray" => &["v"],
-        "global" => &["module", "name"],
+        "global" => &["module", "name", "module_hex", "name_hex"],
         "error" => &["type"],
         _ => &[],
     };

@@ -26,7 +26,10 @@ pub fn float_repr(f: f64) -> String {
     let (mant, exp) = e.split_once('e').unwrap();
     let exp: i32 = exp.parse().unwrap();
     let neg = mant.starts_with('-');
-    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let mut digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    if let Some(d) = half_even_digits(f.abs(), &digits, exp) {
+        digits = d;
+    }
     let decpt = exp + 1; // position of the decimal point relative to the digits
     let mut out = String::new();
     if neg {
@@ -60,6 +63,52 @@ pub fn float_repr(f: f64) -> String {
         }
     }
     out
+}
+
+/// Resolves ties the way CPython's dtoa does. Rust and CPython both produce the shortest
+/// digit string that reads back as `f`; when the exact binary value lies exactly halfway
+/// between two such strings (e.g. 1.50006866455078125 at 17 digits), CPython rounds half to
+/// even and Rust rounds half up. A tie needs an exact decimal expansion only one digit
+/// longer than the shortest form, which only short expansions have: those fit in u128.
+fn half_even_digits(f: f64, digits: &str, exp: i32) -> Option<String> {
+    let bits = f.to_bits();
+    let (mut m, mut e) = ((bits & ((1 << 52) - 1)) as u128, ((bits >> 52) & 0x7ff) as i32);
+    if e == 0 {
+        e = 1;
+    } else {
+        m |= 1 << 52;
+    }
+    e -= 1075;
+    while m & 1 == 0 {
+        m >>= 1;
+        e += 1;
+    }
+    let exact = if e >= 0 {
+        if e > 74 {
+            return None;
+        }
+        m << e
+    } else {
+        if -e > 27 {
+            return None;
+        }
+        m * 5u128.pow((-e) as u32)
+    };
+    let s = exact.to_string();
+    let sig = s.trim_end_matches('0');
+    let n = digits.len();
+    if sig.len() != n + 1 || !sig.ends_with('5') {
+        return None;
+    }
+    // Both neighbours are n-digit candidates; take the one with an even last digit.
+    let down: u128 = sig[..n].parse().ok()?;
+    let cand = if down % 2 == 0 { down } else { down + 1 };
+    let cand_s = cand.to_string();
+    if cand_s.len() != n {
+        return None;
+    }
+    let back: f64 = format!("{}.{}e{}", &cand_s[..1], &cand_s[1..], exp).parse().ok()?;
+    (back == f).then_some(cand_s)
 }
 
 /// Appends `s` as a JSON string literal.
@@ -108,7 +157,7 @@ enum Task {
 fn shareable(o: &Obj) -> bool {
     match o {
         Obj::Tuple(t) => !t.is_empty(),
-        Obj::Int(_) | Obj::Global { .. } => false,
+        Obj::Int(_) | Obj::Float(_) | Obj::Global { .. } => false,
         _ => true,
     }
 }
@@ -260,11 +309,13 @@ fn write_obj(out: &mut String, heap: &Heap, id: ObjId, my_id: u32, tasks: &mut V
         Obj::Int(b) => {
             let _ = write!(out, r#"{{"t":"int","v":"{b}"}}"#);
         }
+        Obj::Float(f) => {
+            let _ = write!(out, r#"{{"t":"float","v":"{}"}}"#, float_repr(*f));
+        }
         Obj::Global { module, name } => {
-            out.push_str(r#"{"t":"global","module":"#);
-            write_pystr(out, &module.0);
-            out.push_str(r#","name":"#);
-            write_pystr(out, &name.0);
+            out.push_str(r#"{"t":"global""#);
+            write_name(out, "module", &module.0);
+            write_name(out, "name", &name.0);
             out.push('}');
         }
         Obj::Tuple(items) | Obj::List(items) => {
@@ -297,7 +348,14 @@ fn write_obj(out: &mut String, heap: &Heap, id: ObjId, my_id: u32, tasks: &mut V
         Obj::Buffer { index, readonly } => {
             out.push_str(r#"{"t":"buffer""#);
             idf(out);
-            let _ = write!(out, r#","index":{index},"readonly":{readonly}}}"#);
+            let _ = write!(out, r#","index":{index},"readonly":{readonly}"#);
+            // Supplied buffers start empty; a pickle that wrote into one shows its bytes.
+            if let Some(b) = heap.buffers.get(*index).filter(|b| !b.is_empty()) {
+                out.push_str(r#","v":""#);
+                hex(out, b);
+                out.push('"');
+            }
+            out.push('}');
         }
         Obj::View(of) => {
             out.push_str(r#"{"t":"buffer""#);
@@ -378,12 +436,19 @@ fn write_obj(out: &mut String, heap: &Heap, id: ObjId, my_id: u32, tasks: &mut V
     }
 }
 
-fn write_pystr(out: &mut String, s: &[u8]) {
+/// A global's module or name: `"module": text`, or, when it holds a lone surrogate (a
+/// STACK_GLOBAL operand can), `"module_hex": hex` of its surrogatepass UTF-8, as str does.
+fn write_name(out: &mut String, key: &str, s: &[u8]) {
     match std::str::from_utf8(s) {
-        Ok(t) => write_json_str(out, t),
-        // A global's name with a lone surrogate (STACK_GLOBAL of a surrogatepass str) has no
-        // JSON text form; write its generalized UTF-8 lossily, marked.
-        Err(_) => write_json_str(out, &String::from_utf8_lossy(s)),
+        Ok(t) => {
+            let _ = write!(out, r#","{key}":"#);
+            write_json_str(out, t);
+        }
+        Err(_) => {
+            let _ = write!(out, r#","{key}_hex":""#);
+            hex(out, s);
+            out.push('"');
+        }
     }
 }
 
@@ -416,6 +481,8 @@ mod tests {
             (123456789012345678.0, "1.2345678901234568e+17"),
             (100.0, "100.0"),
             (-2.5e-7, "-2.5e-07"),
+            (1.50006866455078125, "1.5000686645507812"),
+            (2.50040435791015625, "2.5004043579101562"),
         ] {
             assert_eq!(float_repr(f), s, "{f}");
         }

@@ -1,0 +1,149 @@
+//! Loading the checked-in cases: conformance/decode/*.jsonl and conformance/encode/*.jsonl
+//! (made by scripts/gen_conformance.py from CPython) and the corpus (corpus/*.pkl with the
+//! expected outcome beside each in a .json file, listed in corpus/manifest.json).
+
+use serde_json::Value as J;
+use std::path::{Path, PathBuf};
+
+/// A decode case: a pickle and what CPython made of it.
+#[derive(Clone, Debug)]
+pub struct DecodeCase {
+    /// Where it came from, e.g. `decode/values.jsonl` or `corpus`.
+    pub origin: String,
+    /// Its name.
+    pub name: String,
+    /// The pickle.
+    pub pickle: Vec<u8>,
+    /// Out-of-band buffers supplied, if any.
+    pub buffers: Option<usize>,
+    /// CPython C's document (the reference).
+    pub c: J,
+    /// CPython pure-Python's document, when recorded.
+    pub python: Option<J>,
+    /// pickletools.genops' stream, when recorded.
+    pub genops: Option<J>,
+    /// Whether CPython's answer was a limit (MemoryError, RecursionError, timeout).
+    pub limit: bool,
+}
+
+/// An encode case: a document, a protocol and CPython's bytes.
+#[derive(Clone, Debug)]
+pub struct EncodeCase {
+    /// Where it came from.
+    pub origin: String,
+    /// Its name.
+    pub name: String,
+    /// The protocol.
+    pub protocol: u8,
+    /// The document (set items in CPython's iteration order).
+    pub value: J,
+    /// `pickle.dumps(obj, protocol)`.
+    pub pickle: Vec<u8>,
+}
+
+/// Lowercase hex to bytes.
+pub fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap_or(0)).collect()
+}
+
+/// Bytes to lowercase hex.
+pub fn hex(b: &[u8]) -> String {
+    let mut s = String::with_capacity(b.len() * 2);
+    for x in b {
+        s.push_str(&format!("{x:02x}"));
+    }
+    s
+}
+
+fn jsonl_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    v.retain(|p| p.extension().is_some_and(|e| e == "jsonl"));
+    v.sort();
+    v
+}
+
+fn for_lines(path: &Path, mut f: impl FnMut(J)) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let v: J = serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
+        if v.get("header").is_none() {
+            f(v);
+        }
+    }
+    Ok(())
+}
+
+/// All decode cases under `root/conformance/decode`.
+pub fn decode_cases(root: &Path) -> Result<Vec<DecodeCase>, String> {
+    let mut out = vec![];
+    for f in jsonl_files(&root.join("conformance/decode")) {
+        let origin = format!("decode/{}", f.file_name().unwrap().to_string_lossy());
+        for_lines(&f, |v| {
+            out.push(DecodeCase {
+                origin: origin.clone(),
+                name: v["name"].as_str().unwrap_or("?").to_string(),
+                pickle: unhex(v["pickle"].as_str().unwrap_or("")),
+                buffers: v.get("buffers").and_then(J::as_u64).map(|n| n as usize),
+                c: v["c"].clone(),
+                python: v.get("python").cloned(),
+                genops: v.get("genops").cloned(),
+                limit: v.get("limit").and_then(J::as_bool).unwrap_or(false),
+            })
+        })?;
+    }
+    Ok(out)
+}
+
+/// All encode cases under `root/conformance/encode`.
+pub fn encode_cases(root: &Path) -> Result<Vec<EncodeCase>, String> {
+    let mut out = vec![];
+    for f in jsonl_files(&root.join("conformance/encode")) {
+        let origin = format!("encode/{}", f.file_name().unwrap().to_string_lossy());
+        for_lines(&f, |v| {
+            out.push(EncodeCase {
+                origin: origin.clone(),
+                name: v["name"].as_str().unwrap_or("?").to_string(),
+                protocol: v["protocol"].as_u64().unwrap_or(0) as u8,
+                value: v["value"].clone(),
+                pickle: unhex(v["pickle"].as_str().unwrap_or("")),
+            })
+        })?;
+    }
+    Ok(out)
+}
+
+/// The corpus: every name in corpus/manifest.json must have its .pkl and .json; a missing
+/// one is reported as lost (returned in the second list).
+pub fn corpus_cases(root: &Path) -> Result<(Vec<DecodeCase>, Vec<String>), String> {
+    let dir = root.join("corpus");
+    let manifest = dir.join("manifest.json");
+    if !manifest.exists() {
+        return Ok((vec![], vec![]));
+    }
+    let m: J = serde_json::from_str(&std::fs::read_to_string(&manifest).map_err(|e| e.to_string())?)
+        .map_err(|e| format!("corpus/manifest.json: {e}"))?;
+    let mut cases = vec![];
+    let mut lost = vec![];
+    for name in m["cases"].as_array().map(|a| a.as_slice()).unwrap_or(&[]) {
+        let name = name.as_str().unwrap_or("");
+        let (pkl, js) = (dir.join(format!("{name}.pkl")), dir.join(format!("{name}.json")));
+        let (Ok(pickle), Ok(meta)) = (std::fs::read(&pkl), std::fs::read_to_string(&js)) else {
+            lost.push(name.to_string());
+            continue;
+        };
+        let v: J = serde_json::from_str(&meta).map_err(|e| format!("{}: {e}", js.display()))?;
+        cases.push(DecodeCase {
+            origin: "corpus".into(),
+            name: name.to_string(),
+            pickle,
+            buffers: v.get("buffers").and_then(J::as_u64).map(|n| n as usize),
+            c: v["result"].clone(),
+            python: v.get("python").cloned(),
+            genops: v.get("ops").cloned(),
+            limit: name.starts_with("i_") && v.get("limit").and_then(J::as_bool).unwrap_or(false),
+        });
+    }
+    Ok((cases, lost))
+}

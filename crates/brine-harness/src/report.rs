@@ -1,0 +1,178 @@
+//! Reports of a conformance run: a terminal summary with the coverage table, a JSON
+//! report for machines, and a markdown report with an SVG heatmap of the coverage and
+//! every disagreement with its diff and a one-line command to reproduce it.
+
+use crate::coverage::{Coverage, CANNOT_FAIL};
+use crate::{Finding, RunReport};
+use brine_codec::opcodes::OPCODES;
+use serde_json::{json, Value as J};
+use std::fmt::Write;
+
+/// The coverage table for the terminal: one row per opcode, success/error counts per protocol.
+pub fn coverage_table(c: &Coverage) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "{:<17} {:>5}  {}", "opcode", "proto", "success by protocol 0..5          | errors by protocol 0..5");
+    for (i, info) in OPCODES.iter().enumerate() {
+        let cell = |n: u64, exists: bool| {
+            if !exists {
+                "    -".to_string()
+            } else if n == 0 {
+                "  ---".to_string()
+            } else {
+                format!("{:>5}", compact(n))
+            }
+        };
+        let s: String = (0..6u8).map(|p| cell(c.success[i][p as usize], p >= info.proto)).collect::<Vec<_>>().join(" ");
+        let can_fail = !CANNOT_FAIL.contains(&info.name);
+        let e: String = (0..6u8)
+            .map(|p| if can_fail { cell(c.error_count(i, p), p >= info.proto) } else { "    .".to_string() })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let _ = writeln!(out, "{:<17} {:>5}  {} | {}", info.name, info.proto, s, e);
+    }
+    let (s, e) = c.ratios();
+    let _ = writeln!(
+        out,
+        "success cells reached: {:.1}%  failable opcodes seen failing: {:.1}%  ('---' never reached, '-' not in protocol, '.' cannot fail)",
+        s * 100.0,
+        e * 100.0
+    );
+    out
+}
+
+fn compact(n: u64) -> String {
+    match n {
+        0..=9999 => n.to_string(),
+        10_000..=999_999 => format!("{}k", n / 1000),
+        _ => format!("{}M", n / 1_000_000),
+    }
+}
+
+/// An SVG heatmap: opcodes down, protocols across, success panel and error panel.
+pub fn coverage_svg(c: &Coverage) -> String {
+    let (cw, ch, left, top) = (34, 14, 130, 40);
+    let n = OPCODES.len();
+    let width = left + 2 * 6 * cw + 40;
+    let height = top + n * ch + 30;
+    let mut s = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="monospace" font-size="10">"#
+    );
+    let _ = write!(s, r#"<text x="{left}" y="14" font-size="12">success paths</text>"#);
+    let _ = write!(s, r#"<text x="{}" y="14" font-size="12">error paths</text>"#, left + 6 * cw + 20);
+    for panel in 0..2 {
+        let x0 = left + panel * (6 * cw + 20);
+        for p in 0..6 {
+            let _ = write!(s, r#"<text x="{}" y="32">p{p}</text>"#, x0 + p * cw + 8);
+        }
+        for (i, info) in OPCODES.iter().enumerate() {
+            let y = top + i * ch;
+            if panel == 0 {
+                let _ = write!(s, r#"<text x="4" y="{}">{}</text>"#, y + 10, info.name);
+            }
+            for p in 0..6u8 {
+                let x = x0 + p as usize * cw;
+                let exists = p >= info.proto;
+                let can_fail = panel == 0 || !CANNOT_FAIL.contains(&info.name);
+                let count = if panel == 0 { c.success[i][p as usize] } else { c.error_count(i, p) };
+                let (fill, label) = if !exists || !can_fail {
+                    ("#eeeeee", String::new())
+                } else if count == 0 {
+                    ("#d73027", "0".to_string())
+                } else {
+                    // Log scale from pale to dark green.
+                    let t = ((count as f64).log10() / 6.0).min(1.0);
+                    let g = (230.0 - 140.0 * t) as u8;
+                    let r = (200.0 - 170.0 * t) as u8;
+                    return_fill(&mut s, x, y, cw, ch, r, g, &compact(count), info.name, p, count);
+                    continue;
+                };
+                let _ = write!(
+                    s,
+                    r#"<rect x="{x}" y="{y}" width="{}" height="{}" fill="{fill}"><title>{} p{p}: {}</title></rect><text x="{}" y="{}" fill="white">{label}</text>"#,
+                    cw - 1,
+                    ch - 1,
+                    info.name,
+                    if exists { count.to_string() } else { "not in protocol".into() },
+                    x + 3,
+                    y + 10
+                );
+            }
+        }
+    }
+    s.push_str("</svg>\n");
+    s
+}
+
+#[allow(clippy::too_many_arguments)]
+fn return_fill(s: &mut String, x: usize, y: usize, cw: usize, ch: usize, r: u8, g: u8, label: &str, name: &str, p: u8, count: u64) {
+    let _ = write!(
+        s,
+        r#"<rect x="{x}" y="{y}" width="{}" height="{}" fill="rgb({r},{g},90)"><title>{name} p{p}: {count}</title></rect><text x="{}" y="{}">{label}</text>"#,
+        cw - 1,
+        ch - 1,
+        x + 2,
+        y + 10
+    );
+}
+
+fn finding_json(f: &Finding) -> J {
+    json!({"check": f.check, "case": f.case, "regression": f.regression, "summary": f.summary,
+           "diff": f.diff, "pickle": f.pickle_hex, "repro": f.repro})
+}
+
+/// The machine-readable report.
+pub fn to_json(r: &RunReport) -> J {
+    let cov: Vec<J> = OPCODES
+        .iter()
+        .enumerate()
+        .map(|(i, info)| {
+            let errs: Vec<J> = (0..6u8)
+                .map(|p| json!(r.coverage.errors.get(&(i, p)).cloned().unwrap_or_default()))
+                .collect();
+            json!({"opcode": info.name, "byte": info.code.0, "proto": info.proto,
+                   "success": r.coverage.success[i], "errors": errs})
+        })
+        .collect();
+    let (s, e) = r.coverage.ratios();
+    json!({
+        "interpreter": r.interpreter,
+        "seed": r.seed,
+        "elapsed_s": r.elapsed_s,
+        "checks": r.checks,
+        "findings": r.findings.iter().map(finding_json).collect::<Vec<_>>(),
+        "coverage": {"opcodes": cov, "success_ratio": s, "error_ratio": e,
+                     "missing_success": r.coverage.missing_success(), "missing_error": r.coverage.missing_error()},
+        "regressions": r.regressions(),
+    })
+}
+
+/// The human report in markdown (the SVG sits beside it as coverage.svg).
+pub fn to_markdown(r: &RunReport) -> String {
+    let mut m = String::new();
+    let _ = writeln!(m, "# brine conformance report\n");
+    let _ = writeln!(m, "- interpreter: `{}`\n- seed: {}\n- elapsed: {:.1} s\n- regressions: **{}**\n", r.interpreter, r.seed, r.elapsed_s, r.regressions());
+    let _ = writeln!(m, "## Checks\n\n| check | cases | agree | disagree | poisoned |\n|---|---:|---:|---:|---:|");
+    for (name, c) in &r.checks {
+        let _ = writeln!(m, "| {name} | {} | {} | {} | {} |", c.cases, c.agree, c.disagree, c.poisoned);
+    }
+    let _ = writeln!(m, "\n## Opcode coverage\n\n![coverage heatmap](coverage.svg)\n");
+    let miss = r.coverage.missing_success();
+    let _ = writeln!(m, "Never reached on a success path: {}\n", if miss.is_empty() { "none".into() } else { format!("{miss:?}") });
+    let miss = r.coverage.missing_error();
+    let _ = writeln!(m, "Never seen failing: {}\n", if miss.is_empty() { "none".into() } else { format!("{miss:?}") });
+    let _ = writeln!(m, "<details><summary>table</summary>\n\n```\n{}```\n</details>\n", coverage_table(&r.coverage));
+    for (title, regression) in [("Disagreements (regressions)", true), ("Findings (C vs pure-Python, limits)", false)] {
+        let fs: Vec<&Finding> = r.findings.iter().filter(|f| f.regression == regression).collect();
+        let _ = writeln!(m, "## {title}: {}\n", fs.len());
+        for f in fs.iter().take(200) {
+            let _ = writeln!(m, "### {} `{}`\n\n{}\n\nReproduce: `{}`\n", f.check, f.case, f.summary, f.repro);
+            if !f.diff.is_empty() {
+                let _ = writeln!(m, "```diff\n{}\n```\n", f.diff.trim_end());
+            }
+        }
+        if fs.len() > 200 {
+            let _ = writeln!(m, "... and {} more (see report.json)\n", fs.len() - 200);
+        }
+    }
+    m
+}
