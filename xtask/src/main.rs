@@ -1,1 +1,51 @@
-fn main() { println!("xtask: commands arrive with issue 6"); }
+//! brine's task runner: `cargo xtask <command>` (a cargo alias in .cargo/config.toml).
+//!
+//! main.rs only dispatches; each command is a module. The heavy work lives in library
+//! crates and the `brine` binary, which the commands build in release mode and run, so this
+//! crate stays small and quick to compile (no dependencies beyond std).
+
+mod conformance;
+mod util;
+
+use std::process::ExitCode;
+
+/// (name, one-line description, entry point).
+type Command = (&'static str, &'static str, fn(&[String]) -> Result<(), String>);
+
+const COMMANDS: &[Command] = &[(
+    "conformance",
+    "the whole suite + generated cases through every engine, opcode coverage, reports (CI's job)",
+    conformance::run,
+)];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((name, rest)) = args.split_first() else {
+        print_help();
+        return ExitCode::SUCCESS;
+    };
+    if matches!(name.as_str(), "help" | "-h" | "--help") {
+        print_help();
+        return ExitCode::SUCCESS;
+    }
+    let Some((_, _, f)) = COMMANDS.iter().find(|(n, _, _)| n == name) else {
+        eprintln!("xtask: unknown command {name:?}\n");
+        print_help();
+        return ExitCode::from(2);
+    };
+    match f(rest) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask {name}: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn print_help() {
+    println!("usage: cargo xtask <command> [args]\n\ncommands:");
+    for (n, d, _) in COMMANDS {
+        println!("  {n:<14} {d}");
+    }
+    println!("\n`cargo xtask <command> --help` shows a command's flags.");
+}

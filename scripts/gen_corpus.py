@@ -1,0 +1,141 @@
+#!/usr/bin/python3.11
+"""Builds corpus/: brine's regression corpus for every pickle implementation.
+
+    /usr/bin/python3.11 scripts/gen_corpus.py [--max N]
+
+Each case is NAME.pkl plus NAME.json beside it; NAME starts with y_ (CPython's C unpickler
+accepts it: "result" is the pickle JSON it builds), n_ (it rejects it: "result" is the error
+node, compare the exception class), or i_ (implementation-defined: CPython's C and Python
+unpicklers disagree, or the outcome is a resource limit). corpus/manifest.json lists every
+case; `cargo xtask conformance` fails when one goes missing.
+
+Cases are drawn from conformance/decode/*.jsonl (every hand-written case, every CPython test
+pickle and stdlib value, and mutations chosen for new (opcode, exception) pairs) and their
+expectations are recomputed here, live, by the sandboxed CPython in brine_sandbox.py: nothing
+is typed by hand. Deterministic for a given conformance/ and interpreter.
+"""
+import argparse, json, os, re, sys, resource
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import brine_sandbox as sb  # noqa: E402
+
+PROVENANCE = {
+    "values": "generated: pickle.dumps of a builtin/stdlib value",
+    "handwritten": "hand-written",
+    "pickletester": "CPython test: Lib/test/pickletester.py",
+    "mutation": "generated: mutation of a CPython pickle (truncate/flip/insert/delete)",
+}
+MAX_PICKLE = 64 * 1024
+LIMIT_TYPES = {"MemoryError", "RecursionError", "Timeout"}
+
+
+def read_jsonl(path):
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                v = json.loads(line)
+                if not v.get("header"):
+                    yield v
+
+
+def canon(node):
+    """Comparable form of a node: errors by class, values by canonical JSON."""
+    if node.get("t") == "error":
+        return ("error", node.get("type"))
+    return ("value", json.dumps(node, sort_keys=True))
+
+
+def classify(c, py, limit):
+    if limit or c.get("type") in LIMIT_TYPES or py.get("type") in LIMIT_TYPES:
+        return "i"
+    if canon(c) != canon(py):
+        return "i"
+    return "n" if c.get("t") == "error" else "y"
+
+
+def failing_op(genops, pickle, c):
+    """(opcode name at the error offset by genops' view, exception class) for novelty."""
+    if c.get("t") != "error":
+        return None
+    last = genops[-1] if genops else {}
+    name = last.get("op") or (genops[-2].get("op") if len(genops) > 1 else "?")
+    return (name, c.get("type"))
+
+
+def slug(s):
+    s = re.sub(r"[^A-Za-z0-9_.-]+", "_", s).strip("_")
+    return s[:110]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--max", type=int, default=3000)
+    ap.add_argument("--out", default=os.path.join(REPO, "corpus"))
+    args = ap.parse_args()
+    resource.setrlimit(resource.RLIMIT_AS, (3 * 1024 ** 3, resource.RLIM_INFINITY))
+    src = os.path.join(REPO, "conformance", "decode")
+    chosen = []
+    for fname in ("handwritten.jsonl", "pickletester.jsonl", "values.jsonl"):
+        for v in read_jsonl(os.path.join(src, fname)):
+            chosen.append(v)
+    seen_fail = set()
+    for v in chosen:
+        seen_fail.add(failing_op(v.get("genops") or [], v["pickle"], v["c"]))
+    diffs = set()
+    for v in read_jsonl(os.path.join(src, "mutations.jsonl")):
+        if len(chosen) >= args.max:
+            break
+        key = failing_op(v.get("genops") or [], v["pickle"], v["c"])
+        dkey = (canon(v["c"])[0], v["c"].get("type"), v["python"].get("type"))
+        new_diff = canon(v["c"]) != canon(v["python"]) and dkey not in diffs
+        if (key and key not in seen_fail) or new_diff:
+            seen_fail.add(key)
+            diffs.add(dkey)
+            chosen.append(v)
+    os.makedirs(args.out, exist_ok=True)
+    for f in os.listdir(args.out):
+        if f.endswith((".pkl", ".json")) and f[:2] in ("y_", "n_", "i_"):
+            os.remove(os.path.join(args.out, f))
+    names, counts, seen_names = [], {"y": 0, "n": 0, "i": 0}, set()
+    for v in chosen:
+        data = bytes.fromhex(v["pickle"])
+        if len(data) > MAX_PICKLE:
+            continue
+        buffers = v.get("buffers", 0)
+        # Live, so the corpus never depends on how conformance/ was produced.
+        c = sb.loads_c(data, buffers)
+        py = sb.loads_py(data, buffers)
+        ops = sb.genops_json(data)
+        limit = bool(v.get("limit"))
+        cls = classify(c, py, limit)
+        base = f"{cls}_{slug(v['name'].split('/', 1)[-1])}"
+        name, k = base, 2
+        while name in seen_names:
+            name, k = f"{base}_{k}", k + 1
+        seen_names.add(name)
+        meta = {"name": name, "expect": cls, "result": c, "python": py, "ops": ops,
+                "provenance": PROVENANCE.get(v.get("source"), v.get("source")),
+                "from": v["name"]}
+        if buffers:
+            meta["buffers"] = buffers
+        if limit or cls == "i" and (c.get("type") in LIMIT_TYPES or py.get("type") in LIMIT_TYPES):
+            meta["limit"] = True
+        if v.get("note"):
+            meta["note"] = v["note"]
+        with open(os.path.join(args.out, name + ".pkl"), "wb") as f:
+            f.write(data)
+        with open(os.path.join(args.out, name + ".json"), "w") as f:
+            json.dump(meta, f, separators=(",", ":"))
+        names.append(name)
+        counts[cls] += 1
+    names.sort()
+    with open(os.path.join(args.out, "manifest.json"), "w") as f:
+        json.dump({"generator": "scripts/gen_corpus.py", "python": sys.version,
+                   "count": len(names), "counts": counts, "cases": names}, f, indent=0)
+    print(f"corpus: {len(names)} cases ({counts}) in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
