@@ -1001,6 +1001,12 @@ impl<'a> Machine<'a> {
         if size > self.data.len() - self.pos && size >= 1 << 47 {
             return Err(ErrorCode::Memory("declared length beyond the address space".into()));
         }
+        // `_Unpickler_ReadInto` copies what the buffer holds and, when that was nothing,
+        // reports truncation even for a read of zero bytes: an empty BINBYTES as the very
+        // last bytes of the input is "pickle data was truncated".
+        if size == 0 && self.pos == self.data.len() {
+            return Err(ErrorCode::Truncated);
+        }
         let body = self.read(size)?;
         self.charge(size + 16)?;
         let v = if bytearray { self.obj(Obj::ByteArray(body.to_vec())) } else { self.obj(Obj::Bytes(body.to_vec())) };
