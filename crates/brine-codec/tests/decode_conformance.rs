@@ -86,12 +86,65 @@ fn compare_ops(ours: &J, theirs: &J) -> Result<(), String> {
 
 #[test]
 fn decoder_and_dis_agree_with_cpython() {
-    brine_codec::with_big_stack(|| {
-        let cases = load_cases();
-        assert!(cases.len() > 1000, "expected thousands of cases, found {}", cases.len());
+    check(|_| true, 20_000);
+}
+
+/// One test per opcode family of the hand-written cases, so a regression names its family.
+macro_rules! families {
+    ($($test:ident => $prefix:expr,)*) => {$(
+        #[test]
+        fn $test() {
+            check(|c| c.name.starts_with(concat!("handwritten/", $prefix)), 1);
+        }
+    )*};
+}
+
+families! {
+    family_int_text => "int_text",
+    family_long_text => "long_text",
+    family_float_text => "float_text",
+    family_binary_numbers => "bin",
+    family_long1_long4 => "long",
+    family_string_and_unicode => "string",
+    family_unicode => "unicode",
+    family_memo => "memo",
+    family_frame => "frame",
+    family_proto_and_stop => "pro",
+    family_build => "build",
+    family_container_ops => "container_op",
+    family_dict_and_set_keys => "keys",
+    family_global_and_stack_global => "global",
+    family_stack_global => "stack_global",
+    family_fix_imports => "fix_imports",
+    family_reduce => "reduce",
+    family_newobj => "newobj",
+    family_inst_and_obj => "inst",
+    family_ext => "ext",
+    family_persid => "persid",
+    family_buffers => "buffer",
+    family_truncated => "truncated",
+    family_stack_underflow => "underflow",
+    family_missing_mark => "no_mark",
+    family_resource_shapes => "resource",
+    family_parser_confusion => "confusion",
+    family_cpython_quirks => "quirk",
+    family_each_opcode => "opcode/",
+}
+
+/// The cases, parsed once for all tests of this binary (on a big stack: some nest 100,000
+/// deep).
+fn all_cases() -> &'static [Case] {
+    static CASES: std::sync::OnceLock<Vec<Case>> = std::sync::OnceLock::new();
+    CASES.get_or_init(|| brine_codec::with_big_stack(load_cases))
+}
+
+fn check(filter: impl Fn(&Case) -> bool + Send + 'static, min_cases: usize) {
+    brine_codec::with_big_stack(move || {
+        let cases: Vec<&Case> = all_cases().iter().filter(|c| filter(c)).collect();
+        assert!(cases.len() >= min_cases, "expected at least {min_cases} cases, found {}", cases.len());
         let mut failures = Vec::new();
         let (mut values, mut errors, mut limits) = (0, 0, 0);
-        for case in &cases {
+        for case in cases.iter() {
             let opts = DecodeOptions { buffers: case.buffers, ..Default::default() };
             let r = decode_with(&case.pickle, &opts);
             let ours: J = json::parse_deep(&json::result_to_json(&r)).unwrap();
