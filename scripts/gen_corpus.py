@@ -138,4 +138,10 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    # Some documents nest 100,000 deep: json needs the recursion limit and a stack for it.
+    import threading
+    sys.setrecursionlimit(1_000_000)
+    threading.stack_size(1 << 29)
+    t = threading.Thread(target=main)
+    t.start()
+    t.join()
