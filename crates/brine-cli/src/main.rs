@@ -5,9 +5,17 @@
 //! brine dis --json FILE...       one line per file: {"file": PATH, "ops": [...]}
 //! brine decode FILE...           one line per file: {"file": PATH, "result": NODE}
 //! brine decode --quiet FILE...   decode fully, print a one-line summary per file
+//! brine encode [--protocol N]    JSON lines {"value","protocol"} -> {"pickle": HEX} lines
+//! brine encode --protocol N FILE.json   the raw pickle on stdout
+//! brine compare [--buffers N] FILE...   codec vs CPython C and Python (see compare.rs)
+//! brine conformance [...]        the whole suite and coverage (cargo xtask conformance)
 //! ```
 //! A rejected pickle is an error node, not a failed command; the exit status is non-zero
 //! only when a file cannot be read or the arguments are wrong.
+
+mod compare;
+mod conformance;
+mod encode;
 
 use brine_codec::json::write::write_json_str;
 use brine_codec::{decode_with, DecodeOptions};
@@ -16,7 +24,10 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage:
   brine dis [--json] FILE...
-  brine decode [--quiet] [--buffers N] FILE...";
+  brine decode [--quiet] [--buffers N] FILE...
+  brine encode [--protocol N] [FILE.json]
+  brine compare [--buffers N] FILE...
+  brine conformance [--seed N] [--count N] [--time SECS] [--no-generated]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -62,6 +73,15 @@ fn run(args: Vec<String>) -> Result<ExitCode, String> {
     let Some((cmd, rest)) = args.split_first() else {
         return Err("no command given".into());
     };
+    if cmd == "encode" {
+        return encode::run(rest);
+    }
+    if cmd == "compare" {
+        return compare::run(rest);
+    }
+    if cmd == "conformance" {
+        return conformance::run(rest);
+    }
     let flags = parse_flags(rest)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

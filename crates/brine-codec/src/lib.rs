@@ -3,6 +3,7 @@
 //! - [`opcodes`]: the one opcode table everything else reads.
 //! - [`decode`]: the pickle machine, accepting and rejecting exactly as CPython's C
 //!   unpickler does, into the symbolic [`value`] model (nothing is ever imported or called).
+//! - [`encode`]: the pickler, byte-identical to CPython 3.11's C pickler (`pickle.dumps`).
 //! - [`dis`]: the opcode stream as `pickletools.genops` yields it.
 //! - [`json`]: pickle JSON, the harness's value contract, and its equality.
 //! - [`pytext`]: CPython's text-argument parsers (strtol, PyLong_FromString, dtoa, escapes).
@@ -11,6 +12,7 @@
 
 pub mod decode;
 pub mod dis;
+pub mod encode;
 pub mod error;
 pub mod json;
 pub mod opcodes;
@@ -18,6 +20,7 @@ pub mod pytext;
 pub mod value;
 
 pub use decode::{decode, decode_with, DecodeOptions, Decoded, Limits};
+pub use encode::{encode, encode_document, EncodeError};
 pub use error::{Category, Error, ErrorCode};
 pub use opcodes::{Opcode, OPCODES};
 pub use value::{Heap, Obj, ObjId, Value};

@@ -67,7 +67,7 @@ fn jsonl_files(dir: &Path) -> Vec<PathBuf> {
 fn for_lines(path: &Path, mut f: impl FnMut(J)) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let v: J = serde_json::from_str(line).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
+        let v: J = brine_codec::json::parse_deep(line).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
         if v.get("header").is_none() {
             f(v);
         }
@@ -133,7 +133,7 @@ pub fn corpus_cases(root: &Path) -> Result<(Vec<DecodeCase>, Vec<String>), Strin
             lost.push(name.to_string());
             continue;
         };
-        let v: J = serde_json::from_str(&meta).map_err(|e| format!("{}: {e}", js.display()))?;
+        let v: J = brine_codec::json::parse_deep(&meta).map_err(|e| format!("{}: {e}", js.display()))?;
         cases.push(DecodeCase {
             origin: "corpus".into(),
             name: name.to_string(),

@@ -4,11 +4,13 @@
 //! - [`cases`]: loading conformance/ and corpus/.
 //! - [`coverage`]: which opcodes ran, per protocol, on success and error paths.
 //! - [`report`]: terminal, JSON, markdown and SVG output.
+//! - [`run`]: one conformance run over every check.
 #![deny(missing_docs)]
 
 pub mod cases;
 pub mod coverage;
 pub mod report;
+pub mod run;
 
 use std::collections::BTreeMap;
 
@@ -59,6 +61,8 @@ pub struct RunReport {
     pub findings: Vec<Finding>,
     /// Opcode coverage over all decoded cases.
     pub coverage: coverage::Coverage,
+    /// Wall time per phase, in seconds.
+    pub phases: Vec<(String, f64)>,
 }
 
 impl RunReport {

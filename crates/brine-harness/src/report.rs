@@ -138,6 +138,7 @@ pub fn to_json(r: &RunReport) -> J {
         "interpreter": r.interpreter,
         "seed": r.seed,
         "elapsed_s": r.elapsed_s,
+        "phases": r.phases,
         "checks": r.checks,
         "findings": r.findings.iter().map(finding_json).collect::<Vec<_>>(),
         "coverage": {"opcodes": cov, "success_ratio": s, "error_ratio": e,
@@ -175,4 +176,59 @@ pub fn to_markdown(r: &RunReport) -> String {
         }
     }
     m
+}
+
+/// The terminal summary: tallies per check, regressions, C-vs-Python groups, coverage.
+pub fn summary(r: &RunReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "brine conformance  ({}; seed {}; {:.1} s)", r.interpreter, r.seed, r.elapsed_s);
+    let _ = writeln!(s, "{:<14} {:>9} {:>9} {:>9} {:>9}", "check", "cases", "agree", "disagree", "poisoned");
+    for (name, c) in &r.checks {
+        let _ = writeln!(s, "{:<14} {:>9} {:>9} {:>9} {:>9}", name, c.cases, c.agree, c.disagree, c.poisoned);
+    }
+    for (p, t) in &r.phases {
+        let _ = writeln!(s, "  {p}: {t:.1} s");
+    }
+    let regs: Vec<&Finding> = r.findings.iter().filter(|f| f.regression).collect();
+    let _ = writeln!(s, "\nregressions: {}", regs.len());
+    for f in regs.iter().take(20) {
+        let _ = writeln!(s, "  [{}] {}: {}\n    reproduce: {}", f.check, f.case, f.summary, f.repro);
+    }
+    if regs.len() > 20 {
+        let _ = writeln!(s, "  ... {} more in target/conformance/report.md", regs.len() - 20);
+    }
+    let cvp: Vec<&Finding> = r.findings.iter().filter(|f| f.check == "c-vs-python").collect();
+    let _ = writeln!(s, "\nCPython C vs pure-Python: {} kinds of difference (one example each; findings, not failures)", cvp.len());
+    for f in cvp.iter().take(12) {
+        let _ = writeln!(s, "  {}  e.g. {}", f.summary, f.case);
+    }
+    let _ = writeln!(s, "\nopcode coverage (executions per protocol):\n{}", coverage_table(&r.coverage));
+    s
+}
+
+/// Writes report.json, report.md and coverage.svg into `dir`.
+pub fn write_all(r: &RunReport, dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("report.json"), serde_json::to_string_pretty(&to_json(r)).unwrap_or_default())?;
+    std::fs::write(dir.join("report.md"), to_markdown(r))?;
+    std::fs::write(dir.join("coverage.svg"), coverage_svg(&r.coverage))?;
+    Ok(())
+}
+
+/// The coverage floor checked in at conformance/coverage-floor.json: a drop below it is a
+/// regression (returned as a finding).
+pub fn check_floor(r: &RunReport, root: &std::path::Path) -> Option<Finding> {
+    let text = std::fs::read_to_string(root.join("conformance/coverage-floor.json")).ok()?;
+    let floor: J = serde_json::from_str(&text).ok()?;
+    let (s, e) = r.coverage.ratios();
+    let (fs, fe) = (floor["success_ratio"].as_f64().unwrap_or(0.0), floor["error_ratio"].as_f64().unwrap_or(0.0));
+    (s + 1e-9 < fs || e + 1e-9 < fe).then(|| Finding {
+        check: "coverage".into(),
+        case: "conformance/coverage-floor.json".into(),
+        regression: true,
+        summary: format!("coverage {:.4}/{:.4} fell below the floor {fs:.4}/{fe:.4}", s, e),
+        diff: String::new(),
+        pickle_hex: String::new(),
+        repro: "cargo xtask conformance".into(),
+    })
 }

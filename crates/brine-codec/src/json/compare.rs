@@ -224,8 +224,11 @@ fn set_eq<'a>(xa: &'a [J], xb: &'a [J], st: &mut State<'a>, path: &mut String) -
         *st = trial;
         return Ok(());
     }
-    // Items without ids compare by canonical text; the rest by search.
-    let plain = |v: &J| !v.to_string().contains("\"id\"");
+    // Items without ids or nested sets compare by canonical text; the rest by search.
+    let plain = |v: &J| {
+        let t = v.to_string();
+        !t.contains("\"id\"") && !t.contains("set\"")
+    };
     if xa.iter().all(plain) && xb.iter().all(plain) {
         let canon = |xs: &[J]| {
             let mut v: Vec<String> = xs.iter().map(|x| x.to_string()).collect();
@@ -289,6 +292,13 @@ mod tests {
         assert!(compare(&a, &b).is_ok());
         let c = json!({"t":"list","items":[{"t":"list","items":[]},{"t":"set","items":[{"t":"int","v":"2"},{"t":"int","v":"1"}]}]});
         assert!(compare(&a, &c).is_err());
+    }
+
+    #[test]
+    fn nested_sets_are_unordered_too() {
+        let a = json!({"t":"frozenset","items":[{"t":"str","v":"a"},{"t":"tuple","items":[{"t":"frozenset","items":[{"t":"int","v":"1"},{"t":"int","v":"2"}]}]}]});
+        let b = json!({"t":"frozenset","items":[{"t":"tuple","items":[{"t":"frozenset","items":[{"t":"int","v":"2"},{"t":"int","v":"1"}]}]},{"t":"str","v":"a"}]});
+        assert!(compare(&a, &b).is_ok());
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! Pickle JSON (docs/pickle-json.md): writing it from the value model, and comparing two
-//! documents under the spec's equality.
+//! Pickle JSON (docs/pickle-json.md): writing it from the value model, reading it back into
+//! one, and comparing two documents under the spec's equality.
 
 pub mod compare;
+pub mod read;
 pub mod write;
 
 pub use compare::{compare, Mismatch};

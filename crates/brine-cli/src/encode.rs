@@ -1,0 +1,99 @@
+//! `brine encode`: pickle JSON documents to pickles, as `pickle.dumps(obj, protocol)` writes.
+//!
+//! ```text
+//! brine encode [--protocol N]            JSON lines on stdin: {"value": NODE, "protocol": N}
+//!                                        -> one line each: {"pickle": HEX} or {"error": MSG}
+//! brine encode --protocol N FILE.json    the raw pickle of the document in FILE on stdout
+//! ```
+//! In the line mode `--protocol` is the default for lines without one. A document that
+//! cannot be encoded is an error line, not a failed command.
+
+use brine_codec::encode_document;
+use brine_codec::json::{parse_deep, write::write_json_str};
+use serde_json::Value as J;
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
+    let mut protocol: Option<u8> = None;
+    let mut file: Option<&str> = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--protocol" | "-p" => {
+                let n = it.next().ok_or("--protocol needs a number")?;
+                protocol = Some(n.parse().map_err(|_| format!("bad --protocol value {n:?}"))?);
+            }
+            s if s.starts_with("--") => return Err(format!("unknown flag {s}")),
+            s if file.is_none() => file = Some(s),
+            _ => return Err("encode takes one FILE".into()),
+        }
+    }
+    match file {
+        Some(path) => encode_file(path, protocol.ok_or("encode FILE needs --protocol N")?),
+        None => encode_lines(protocol),
+    }
+}
+
+fn encode_file(path: &str, protocol: u8) -> Result<ExitCode, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let doc = parse_deep(&text).map_err(|e| format!("{path}: {e}"))?;
+    // A bare node, or a line-mode object {"value": NODE, ...}.
+    let node = match doc.get("value") {
+        Some(v) if doc.get("t").is_none() => v,
+        _ => &doc,
+    };
+    match encode_document(node, protocol) {
+        Ok(bytes) => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(&bytes).and_then(|()| out.flush()).map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("brine: {path}: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn encode_lines(default_protocol: Option<u8>) -> Result<ExitCode, String> {
+    let stdin = std::io::stdin();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for line in stdin.lock().lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let reply = match encode_line(&line, default_protocol) {
+            Ok(bytes) => {
+                let mut s = String::with_capacity(14 + 2 * bytes.len());
+                s.push_str(r#"{"pickle":""#);
+                for b in &bytes {
+                    s.push_str(&format!("{b:02x}"));
+                }
+                s.push_str("\"}\n");
+                s
+            }
+            Err(msg) => {
+                let mut s = String::from(r#"{"error":"#);
+                write_json_str(&mut s, &msg);
+                s.push_str("}\n");
+                s
+            }
+        };
+        out.write_all(reply.as_bytes()).map_err(|e| e.to_string())?;
+    }
+    out.flush().map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn encode_line(line: &str, default_protocol: Option<u8>) -> Result<Vec<u8>, String> {
+    let req = parse_deep(line).map_err(|e| format!("bad JSON: {e}"))?;
+    let node = req.get("value").ok_or("a line needs \"value\"")?;
+    let protocol = match req.get("protocol") {
+        Some(J::Number(n)) => n.as_u64().filter(|&p| p <= 255).ok_or("\"protocol\" must be a small integer")? as u8,
+        Some(_) => return Err("\"protocol\" must be a small integer".into()),
+        None => default_protocol.ok_or("a line needs \"protocol\" (or pass --protocol N)")?,
+    };
+    encode_document(node, protocol).map_err(|e| e.to_string())
+}

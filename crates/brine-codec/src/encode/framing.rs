@@ -1,0 +1,149 @@
+//! The output buffer, with protocol 4's framing exactly as the C pickler does it for
+//! `pickle.dumps` (`_Pickler_Write`, `_Pickler_CommitFrame`, `_Pickler_OpcodeBoundary`,
+//! `_Pickler_write_bytes` in Modules/_pickle.c):
+//!
+//! - a write that finds no open frame opens one: 9 placeholder bytes, then the data;
+//! - at the start of every `save()` call, a frame holding at least [`FRAME_SIZE_TARGET`]
+//!   bytes is committed (so a frame overshoots the target by at most one object's opcodes);
+//! - committing writes `FRAME` and the length, or, for a frame of fewer than 4 bytes, removes
+//!   the placeholder (the final frame after a large payload may hold just `STOP`);
+//! - a bytes/str/bytearray payload of at least [`FRAME_SIZE_TARGET`] bytes commits the open
+//!   frame and is written, header and payload, outside any frame.
+
+use crate::opcodes::Opcode;
+
+/// `FRAME_SIZE_TARGET`: frames are committed once they reach 64 KiB.
+pub(crate) const FRAME_SIZE_TARGET: usize = 64 * 1024;
+/// `FRAME_SIZE_MIN`: smaller frames get no FRAME header.
+const FRAME_SIZE_MIN: usize = 4;
+/// `FRAME_HEADER_SIZE`: the FRAME opcode and its 8-byte length.
+const FRAME_HEADER_SIZE: usize = 9;
+const NO_FRAME: usize = usize::MAX;
+
+/// The pickle being written.
+pub(crate) struct Output {
+    buf: Vec<u8>,
+    /// Whether framing is on (protocol 4+, after the PROTO opcode).
+    framing: bool,
+    /// Offset of the open frame's placeholder header, or [`NO_FRAME`].
+    frame_start: usize,
+}
+
+impl Output {
+    #[cfg(test)]
+    pub(crate) fn new() -> Self {
+        Self::with_capacity(1 << 12)
+    }
+
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Output { buf: Vec::with_capacity(n), framing: false, frame_start: NO_FRAME }
+    }
+
+    /// Turns framing on (dump() does so right after writing PROTO for protocol 4+).
+    pub(crate) fn start_framing(&mut self) {
+        self.framing = true;
+    }
+
+    #[inline]
+    fn open_frame(&mut self) {
+        if self.framing && self.frame_start == NO_FRAME {
+            self.frame_start = self.buf.len();
+            self.buf.extend_from_slice(&[0xFE; FRAME_HEADER_SIZE]);
+        }
+    }
+
+    /// `_Pickler_Write` of one opcode byte.
+    #[inline]
+    pub(crate) fn op(&mut self, op: Opcode) {
+        self.open_frame();
+        self.buf.push(op.0);
+    }
+
+    /// `_Pickler_Write`.
+    #[inline]
+    pub(crate) fn write(&mut self, data: &[u8]) {
+        self.open_frame();
+        if data.len() <= 16 {
+            // Most writes are an opcode and a few bytes: a loop beats a call to memcpy.
+            self.buf.extend(data.iter().copied());
+        } else {
+            self.buf.extend_from_slice(data);
+        }
+    }
+
+    /// `_Pickler_CommitFrame`.
+    pub(crate) fn commit_frame(&mut self) {
+        if !self.framing || self.frame_start == NO_FRAME {
+            return;
+        }
+        let start = self.frame_start;
+        let len = self.buf.len() - start - FRAME_HEADER_SIZE;
+        if len >= FRAME_SIZE_MIN {
+            self.buf[start] = Opcode::FRAME.0;
+            self.buf[start + 1..start + FRAME_HEADER_SIZE].copy_from_slice(&(len as u64).to_le_bytes());
+        } else {
+            self.buf.drain(start..start + FRAME_HEADER_SIZE);
+        }
+        self.frame_start = NO_FRAME;
+    }
+
+    /// `_Pickler_OpcodeBoundary`: called at the start of every `save()`.
+    #[inline]
+    pub(crate) fn boundary(&mut self) {
+        if self.frame_start != NO_FRAME && self.buf.len() - self.frame_start - FRAME_HEADER_SIZE >= FRAME_SIZE_TARGET {
+            self.commit_frame();
+        }
+    }
+
+    /// `_Pickler_write_bytes`: a header and its payload; a large payload goes outside frames.
+    pub(crate) fn write_payload(&mut self, header: &[u8], data: &[u8]) {
+        if data.len() >= FRAME_SIZE_TARGET {
+            self.commit_frame();
+            let framing = std::mem::replace(&mut self.framing, false);
+            self.write(header);
+            self.write(data);
+            self.framing = framing;
+        } else {
+            self.write(header);
+            self.write(data);
+        }
+    }
+
+    /// The finished pickle.
+    pub(crate) fn finish(self) -> Vec<u8> {
+        self.buf
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_frames_lose_their_header() {
+        let mut o = Output::new();
+        o.write(&[0x80, 4]);
+        o.start_framing();
+        o.op(Opcode::NONE);
+        o.op(Opcode::STOP);
+        o.commit_frame();
+        assert_eq!(o.finish(), b"\x80\x04N.");
+    }
+
+    #[test]
+    fn large_payloads_go_outside_frames() {
+        let mut o = Output::new();
+        o.start_framing();
+        o.op(Opcode::EMPTY_LIST);
+        o.op(Opcode::MEMOIZE);
+        o.op(Opcode::MARK);
+        let big = vec![7u8; FRAME_SIZE_TARGET];
+        o.write_payload(&[Opcode::BINBYTES8.0, 0, 0, 1, 0, 0, 0, 0, 0], &big);
+        o.op(Opcode::STOP);
+        o.commit_frame();
+        let out = o.finish();
+        // The 3-byte frame before the payload loses its header; STOP alone follows unframed.
+        assert_eq!(&out[..4], b"]\x94(\x8e");
+        assert_eq!(out.len(), 3 + 9 + FRAME_SIZE_TARGET + 1);
+    }
+}

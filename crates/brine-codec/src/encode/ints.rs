@@ -1,0 +1,143 @@
+//! Numbers and bools, as `save_long`, `save_float` and `save_bool` write them.
+//!
+//! - an int in the signed 32-bit range: BININT1 (0..=255), BININT2 (256..=65535) or BININT
+//!   from protocol 1, `I<decimal>\n` at protocol 0;
+//! - a larger int: LONG1/LONG4 with the shortest two's-complement bytes from protocol 2,
+//!   `L<decimal>L\n` below (and, like CPython 3.11, a ValueError beyond 4300 digits);
+//! - a float: BINFLOAT (big-endian IEEE 754, NaN payloads kept) from protocol 1,
+//!   `F<repr>\n` at protocol 0;
+//! - a bool: NEWTRUE/NEWFALSE from protocol 2, `I01\n`/`I00\n` below.
+
+use super::framing::Output;
+use super::EncodeErrorCode;
+use crate::json::float_repr;
+use crate::opcodes::Opcode;
+use num_bigint::BigInt;
+
+/// CPython 3.11's default `sys.get_int_max_str_digits()`.
+const MAX_STR_DIGITS: usize = 4300;
+
+pub(crate) fn write_bool(out: &mut Output, proto: u8, b: bool) {
+    if proto >= 2 {
+        out.op(if b { Opcode::NEWTRUE } else { Opcode::NEWFALSE });
+    } else {
+        out.write(if b { b"I01\n" } else { b"I00\n" });
+    }
+}
+
+pub(crate) fn write_float(out: &mut Output, proto: u8, f: f64) {
+    if proto >= 1 {
+        let b = f.to_bits().to_be_bytes();
+        out.write(&[Opcode::BINFLOAT.0, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+    } else {
+        out.write(format!("F{}\n", float_repr(f)).as_bytes());
+    }
+}
+
+#[inline]
+pub(crate) fn write_i64(out: &mut Output, proto: u8, i: i64) {
+    if let Ok(v) = i32::try_from(i) {
+        if proto >= 1 {
+            let b = v.to_le_bytes();
+            if b[2] != 0 || b[3] != 0 {
+                out.write(&[Opcode::BININT.0, b[0], b[1], b[2], b[3]]);
+            } else if b[1] != 0 {
+                out.write(&[Opcode::BININT2.0, b[0], b[1]]);
+            } else {
+                out.write(&[Opcode::BININT1.0, b[0]]);
+            }
+        } else {
+            out.write(format!("I{v}\n").as_bytes());
+        }
+    } else if proto >= 2 {
+        let b = i.to_le_bytes();
+        let n = shortest_twos_complement(&b);
+        let mut buf = [0u8; 10];
+        buf[0] = Opcode::LONG1.0;
+        buf[1] = n as u8;
+        buf[2..2 + n].copy_from_slice(&b[..n]);
+        out.write(&buf[..2 + n]);
+    } else {
+        out.write(format!("L{i}L\n").as_bytes());
+    }
+}
+
+/// Length of the shortest prefix of little-endian two's-complement `b` with the same value.
+fn shortest_twos_complement(b: &[u8]) -> usize {
+    let mut n = b.len();
+    while n > 1 {
+        let (top, next) = (b[n - 1], b[n - 2]);
+        if (top == 0 && next & 0x80 == 0) || (top == 0xFF && next & 0x80 != 0) {
+            n -= 1;
+        } else {
+            break;
+        }
+    }
+    n
+}
+
+/// An int held as a BigInt (any size).
+pub(crate) fn write_bigint(out: &mut Output, proto: u8, v: &BigInt) -> Result<(), EncodeErrorCode> {
+    if let Ok(i) = i64::try_from(v) {
+        write_i64(out, proto, i);
+        return Ok(());
+    }
+    if proto >= 2 {
+        let mut b = v.to_signed_bytes_le();
+        let n = shortest_twos_complement(&b);
+        b.truncate(n);
+        if n > 0x7fff_ffff {
+            return Err(EncodeErrorCode::Overflow("int too large to pickle".into()));
+        }
+        if n < 256 {
+            out.write(&[Opcode::LONG1.0, n as u8]);
+        } else {
+            let l = (n as u32).to_le_bytes();
+            out.write(&[Opcode::LONG4.0, l[0], l[1], l[2], l[3]]);
+        }
+        out.write(&b);
+    } else {
+        let text = v.to_string();
+        let digits = text.len() - text.starts_with('-') as usize;
+        if digits > MAX_STR_DIGITS {
+            return Err(EncodeErrorCode::Value(format!(
+                "Exceeds the limit ({MAX_STR_DIGITS} digits) for integer string conversion; \
+                 use sys.set_int_max_str_digits() to increase the limit"
+            )));
+        }
+        out.write(b"L");
+        out.write(text.as_bytes());
+        out.write(b"L\n");
+    }
+    Ok(())
+}
+
+/// `str(int)` for protocol 0 persistent ids, with the same digit limit.
+pub(crate) fn int_text(v: &BigInt) -> Result<String, EncodeErrorCode> {
+    let text = v.to_string();
+    if text.len() - text.starts_with('-') as usize > MAX_STR_DIGITS {
+        return Err(EncodeErrorCode::Value(format!(
+            "Exceeds the limit ({MAX_STR_DIGITS} digits) for integer string conversion"
+        )));
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn long1(i: i64) -> Vec<u8> {
+        let mut o = Output::new();
+        write_i64(&mut o, 2, i);
+        o.finish()
+    }
+
+    #[test]
+    fn long1_bytes_are_shortest() {
+        assert_eq!(long1(1 << 31), b"\x8a\x05\x00\x00\x00\x80\x00");
+        assert_eq!(long1(-(1 << 31) - 1), b"\x8a\x05\xff\xff\xff\x7f\xff");
+        assert_eq!(long1(i64::MIN), b"\x8a\x08\x00\x00\x00\x00\x00\x00\x00\x80");
+        assert_eq!(long1(-1), b"J\xff\xff\xff\xff");
+    }
+}

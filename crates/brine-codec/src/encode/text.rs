@@ -1,0 +1,149 @@
+//! str, bytes and bytearray payloads, as `save_unicode` (`write_unicode_binary`,
+//! `raw_unicode_escape`), `_save_bytes_data` and `_save_bytearray_data` write them.
+
+use super::framing::Output;
+use super::EncodeErrorCode;
+use crate::opcodes::Opcode;
+
+/// A str (its surrogatepass UTF-8): SHORT_BINUNICODE (4+, up to 255 bytes), BINUNICODE,
+/// BINUNICODE8 (4+); at protocol 0 UNICODE with the C pickler's raw-unicode-escape.
+pub(crate) fn write_str(out: &mut Output, proto: u8, s: &[u8]) -> Result<(), EncodeErrorCode> {
+    if proto == 0 {
+        out.op(Opcode::UNICODE);
+        out.write(&raw_unicode_escape(s));
+        out.write(b"\n");
+        return Ok(());
+    }
+    let n = s.len();
+    let mut h = [0u8; 9];
+    let hl = if n <= 0xff && proto >= 4 {
+        h[0] = Opcode::SHORT_BINUNICODE.0;
+        h[1] = n as u8;
+        2
+    } else if n <= 0xffff_ffff {
+        h[0] = Opcode::BINUNICODE.0;
+        h[1..5].copy_from_slice(&(n as u32).to_le_bytes());
+        5
+    } else if proto >= 4 {
+        h[0] = Opcode::BINUNICODE8.0;
+        h[1..9].copy_from_slice(&(n as u64).to_le_bytes());
+        9
+    } else {
+        return Err(EncodeErrorCode::Overflow(
+            "serializing a string larger than 4 GiB requires pickle protocol 4 or higher".into(),
+        ));
+    };
+    out.write_payload(&h[..hl], s);
+    Ok(())
+}
+
+/// A bytes object from protocol 3: SHORT_BINBYTES, BINBYTES, BINBYTES8 (4+).
+pub(crate) fn write_bytes(out: &mut Output, proto: u8, b: &[u8]) -> Result<(), EncodeErrorCode> {
+    let n = b.len();
+    let mut h = [0u8; 9];
+    let hl = if n <= 0xff {
+        h[0] = Opcode::SHORT_BINBYTES.0;
+        h[1] = n as u8;
+        2
+    } else if n <= 0xffff_ffff {
+        h[0] = Opcode::BINBYTES.0;
+        h[1..5].copy_from_slice(&(n as u32).to_le_bytes());
+        5
+    } else if proto >= 4 {
+        h[0] = Opcode::BINBYTES8.0;
+        h[1..9].copy_from_slice(&(n as u64).to_le_bytes());
+        9
+    } else {
+        return Err(EncodeErrorCode::Overflow(
+            "serializing a bytes object larger than 4 GiB requires pickle protocol 4 or higher".into(),
+        ));
+    };
+    out.write_payload(&h[..hl], b);
+    Ok(())
+}
+
+/// A bytearray at protocol 5: BYTEARRAY8.
+pub(crate) fn write_bytearray(out: &mut Output, b: &[u8]) {
+    let mut h = [0u8; 9];
+    h[0] = Opcode::BYTEARRAY8.0;
+    h[1..9].copy_from_slice(&(b.len() as u64).to_le_bytes());
+    out.write_payload(&h, b);
+}
+
+/// The code points of surrogatepass UTF-8 (lone surrogates included).
+pub(crate) fn code_points(s: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        let b0 = *s.get(i)? as u32;
+        let (n, init) = match b0 {
+            0..=0x7F => (1, b0),
+            0xC0..=0xDF => (2, b0 & 0x1F),
+            0xE0..=0xEF => (3, b0 & 0x0F),
+            _ => (4, b0 & 0x07),
+        };
+        let mut c = init;
+        for k in 1..n {
+            c = (c << 6) | (s.get(i + k).copied().unwrap_or(0x80) as u32 & 0x3F);
+        }
+        i += n;
+        Some(c)
+    })
+}
+
+/// `raw_unicode_escape` of Modules/_pickle.c: `\Uxxxxxxxx` above the BMP, `\uxxxx` from
+/// U+0100 and for backslash, NUL, newline, carriage return and U+001A; latin-1 bytes
+/// otherwise. Hex digits are lowercase.
+pub(crate) fn raw_unicode_escape(s: &[u8]) -> Vec<u8> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let plain = |b: u8| b < 0x80 && !matches!(b, b'\\' | 0 | b'\n' | b'\r' | 0x1A);
+    if s.iter().all(|&b| plain(b)) {
+        return s.to_vec();
+    }
+    let mut out = Vec::with_capacity(s.len() + 16);
+    for c in code_points(s) {
+        if c >= 0x10000 {
+            out.extend_from_slice(b"\\U");
+            for k in (0..8).rev() {
+                out.push(HEX[((c >> (4 * k)) & 0xF) as usize]);
+            }
+        } else if c >= 0x100 || matches!(c, 0x5C | 0 | 0x0A | 0x0D | 0x1A) {
+            out.extend_from_slice(b"\\u");
+            for k in (0..4).rev() {
+                out.push(HEX[((c >> (4 * k)) & 0xF) as usize]);
+            }
+        } else {
+            out.push(c as u8);
+        }
+    }
+    out
+}
+
+/// The str `bytes.decode('latin-1')` makes: each byte one code point, as UTF-8.
+pub(crate) fn latin1_to_utf8(b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len() + b.len() / 2);
+    for &x in b {
+        if x < 0x80 {
+            out.push(x);
+        } else {
+            out.push(0xC0 | (x >> 6));
+            out.push(0x80 | (x & 0x3F));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_like_the_c_pickler() {
+        let s = "a\\b\nc\rd\0e\u{1a}f\u{100}g\u{12345}h\u{e9}";
+        assert_eq!(
+            raw_unicode_escape(s.as_bytes()),
+            b"a\\u005cb\\u000ac\\u000dd\\u0000e\\u001af\\u0100g\\U00012345h\xe9".to_vec()
+        );
+        // a lone surrogate (surrogatepass UTF-8 ed a0 80)
+        assert_eq!(raw_unicode_escape(b"\xed\xa0\x80"), b"\\ud800".to_vec());
+    }
+}

@@ -1,0 +1,114 @@
+//! The corpus as the implementation checks read it: corpus/NAME.pkl with NAME.json beside it
+//! (written by scripts/gen_corpus.py), every name listed in corpus/manifest.json.
+//!
+//! Expected documents nest up to 10,000 deep, so they are parsed without serde_json's depth
+//! limit; load and drop a corpus on a big stack (`brine_codec::with_big_stack`).
+
+use brine_codec::json::parse_deep;
+use serde_json::Value as J;
+use std::path::Path;
+
+/// What CPython's C unpickler does with a case, as its name's prefix says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Expect {
+    /// `y_`: accepts it; the expected document is what it builds.
+    Accept,
+    /// `n_`: rejects it; the expected node is the error (its class is compared).
+    Reject,
+    /// `i_`: implementation-defined (C and Python unpicklers disagree, or a resource limit).
+    Either,
+}
+
+impl Expect {
+    /// The prefix letter: y, n or i.
+    pub fn letter(self) -> char {
+        match self {
+            Expect::Accept => 'y',
+            Expect::Reject => 'n',
+            Expect::Either => 'i',
+        }
+    }
+}
+
+/// One corpus case.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// The file stem, e.g. `y_list_depth_300_p4`.
+    pub name: String,
+    /// y, n or i.
+    pub expect: Expect,
+    /// The pickle.
+    pub pickle: Vec<u8>,
+    /// Out-of-band buffers the case supplies (0 for none).
+    pub buffers: usize,
+    /// CPython C's node (a value, or an error node).
+    pub result: J,
+    /// CPython pure-Python's node.
+    pub python: J,
+    /// The protocol an encoder is asked for when this case's value is encoded: the PROTO
+    /// opcode's argument, else 0 when every opcode is a protocol 0 one, else 1.
+    pub protocol: u8,
+    /// Whether CPython's outcome was a resource limit (MemoryError, RecursionError, time).
+    pub limit: bool,
+}
+
+/// The corpus under `root/corpus` in manifest order, with the generator's interpreter.
+pub struct Corpus {
+    /// The cases.
+    pub cases: Vec<Case>,
+    /// `sys.version` of the interpreter that made it.
+    pub python: String,
+}
+
+/// Loads every case the manifest lists; a listed case that is missing is an error.
+pub fn load(root: &Path) -> Result<Corpus, String> {
+    let dir = root.join("corpus");
+    let text = std::fs::read_to_string(dir.join("manifest.json")).map_err(|e| format!("corpus/manifest.json: {e}"))?;
+    let manifest: J = serde_json::from_str(&text).map_err(|e| format!("corpus/manifest.json: {e}"))?;
+    let python = manifest["python"].as_str().unwrap_or("?").to_string();
+    let mut cases = vec![];
+    for name in manifest["cases"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+        let name = name.as_str().ok_or("corpus/manifest.json: a case name is not a string")?;
+        let expect = match name.get(..2) {
+            Some("y_") => Expect::Accept,
+            Some("n_") => Expect::Reject,
+            Some("i_") => Expect::Either,
+            _ => return Err(format!("corpus: case {name:?} has no y_/n_/i_ prefix")),
+        };
+        let pickle = std::fs::read(dir.join(format!("{name}.pkl"))).map_err(|e| format!("corpus/{name}.pkl: {e}"))?;
+        let meta_text =
+            std::fs::read_to_string(dir.join(format!("{name}.json"))).map_err(|e| format!("corpus/{name}.json: {e}"))?;
+        let mut meta = parse_deep(&meta_text).map_err(|e| format!("corpus/{name}.json: {e}"))?;
+        let protocol = protocol_of(&meta["ops"]);
+        cases.push(Case {
+            name: name.to_string(),
+            expect,
+            pickle,
+            buffers: meta.get("buffers").and_then(J::as_u64).unwrap_or(0) as usize,
+            result: meta.get_mut("result").map(J::take).unwrap_or(J::Null),
+            python: meta.get_mut("python").map(J::take).unwrap_or(J::Null),
+            protocol,
+            limit: meta.get("limit").and_then(J::as_bool).unwrap_or(false),
+        });
+        // The opcode stream can nest no deeper than a list of flat entries: dropping the
+        // rest of `meta` here is shallow.
+    }
+    Ok(Corpus { cases, python })
+}
+
+fn protocol_of(ops: &J) -> u8 {
+    let ops = ops.as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let mut highest = 0;
+    for op in ops {
+        let Some(name) = op.get("op").and_then(J::as_str) else { continue };
+        if name == "PROTO" {
+            if let Some(v) = op.pointer("/arg/v").and_then(J::as_str).and_then(|s| s.parse::<u8>().ok()) {
+                return v.min(brine_codec::opcodes::HIGHEST_PROTOCOL);
+            }
+        }
+        if let Some(info) = brine_codec::Opcode::from_name(name).and_then(|o| o.info()) {
+            highest = highest.max(info.proto.min(1));
+        }
+    }
+    highest
+}

@@ -1,0 +1,242 @@
+//! Engines: anything that turns pickle bytes into a pickle JSON document (or an error).
+//!
+//! Every engine sits behind [`Engine`] so the differential check, the CLI and the tests treat
+//! brine's codec and CPython's two unpicklers alike. An engine that cannot run on this build
+//! or machine is `None` at construction (see [`crate::cpython`]), never a build failure.
+
+use brine_codec::error::ErrorCode;
+use brine_codec::{decode_with, Category, DecodeOptions, Decoded, Error};
+use serde_json::Value as J;
+use std::fmt;
+
+/// What one engine made of one pickle.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// The document it built.
+    Ok(J),
+    /// It rejected the pickle with this exception class (and an informative message).
+    Err {
+        /// CPython exception class name, e.g. `"UnpicklingError"`.
+        class: String,
+        /// The message (not compared).
+        message: String,
+    },
+    /// It hit a resource limit (or was not run because it would have): nothing to compare.
+    Poisoned(Poison),
+}
+
+/// Why an outcome carries no verdict: the engines' limits differ, which is not a bug.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Poison {
+    /// Which kind of limit.
+    pub kind: PoisonKind,
+    /// What exactly (informative).
+    pub detail: String,
+}
+
+/// The kinds of [`Poison`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PoisonKind {
+    /// CPython raised MemoryError (or the codec knows it deterministically would).
+    MemoryError,
+    /// CPython raised RecursionError.
+    RecursionError,
+    /// A run took too long, or would (hash or int-to-decimal work CPython cannot bound).
+    Time,
+    /// brine's own limit (depth, memo, size, work) stopped the codec.
+    Limit,
+    /// The C-semantics pre-scan found an input that would make CPython allocate gigabytes.
+    Hazard,
+}
+
+impl PoisonKind {
+    /// A short stable name for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            PoisonKind::MemoryError => "MemoryError",
+            PoisonKind::RecursionError => "RecursionError",
+            PoisonKind::Time => "time",
+            PoisonKind::Limit => "brine-limit",
+            PoisonKind::Hazard => "hazard",
+        }
+    }
+}
+
+impl Poison {
+    /// A poison of `kind` with a detail message.
+    pub fn new(kind: PoisonKind, detail: impl Into<String>) -> Poison {
+        Poison { kind, detail: detail.into() }
+    }
+}
+
+impl fmt::Display for Poison {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.kind.name(), self.detail)
+    }
+}
+
+impl Outcome {
+    /// The outcome for an error node `{"t":"error","type":..,"message":..}` from CPython:
+    /// MemoryError, RecursionError and the sandbox's Timeout are poisons, the rest errors.
+    pub fn from_error_class(class: &str, message: &str) -> Outcome {
+        let kind = match class {
+            "MemoryError" => Some(PoisonKind::MemoryError),
+            "RecursionError" => Some(PoisonKind::RecursionError),
+            "Timeout" => Some(PoisonKind::Time),
+            _ => None,
+        };
+        match kind {
+            Some(k) => Outcome::Poisoned(Poison::new(k, message)),
+            None => Outcome::Err { class: class.to_string(), message: message.to_string() },
+        }
+    }
+
+    /// The outcome for a pickle JSON node: an error node becomes [`Outcome::Err`] (or a
+    /// poison), anything else [`Outcome::Ok`].
+    pub fn from_node(node: J) -> Outcome {
+        if node.get("t").and_then(J::as_str) == Some("error") {
+            let class = node.get("type").and_then(J::as_str).unwrap_or("?");
+            let message = node.get("message").and_then(J::as_str).unwrap_or("");
+            return Outcome::from_error_class(class, message);
+        }
+        Outcome::Ok(node)
+    }
+
+    /// The outcome as a pickle JSON node (errors as error nodes, poisons as
+    /// `{"t":"poisoned","kind":..,"detail":..}`), for reports and diffs.
+    pub fn to_node(&self) -> J {
+        match self {
+            Outcome::Ok(j) => j.clone(),
+            Outcome::Err { class, message } => {
+                serde_json::json!({"t": "error", "type": class, "message": message})
+            }
+            Outcome::Poisoned(p) => {
+                serde_json::json!({"t": "poisoned", "kind": p.kind.name(), "detail": p.detail})
+            }
+        }
+    }
+
+    /// The poison, if this outcome is one.
+    pub fn poison(&self) -> Option<&Poison> {
+        match self {
+            Outcome::Poisoned(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// A pickle implementation under test or used as the reference.
+pub trait Engine {
+    /// A short name for reports: `"codec"`, `"cpython-c"`, `"cpython-py"`.
+    fn name(&self) -> &'static str;
+
+    /// Unpickles `data`. `buffers`: `None` for no `buffers=` argument, `Some(n)` for n
+    /// writable (empty) out-of-band buffers.
+    fn decode(&self, data: &[u8], buffers: Option<usize>) -> Outcome;
+
+    /// The opcode stream as this engine's disassembler sees it (pickle JSON opcode-stream
+    /// array in [`Outcome::Ok`]), or `None` when the engine has no disassembler.
+    fn genops(&self, data: &[u8]) -> Option<Outcome> {
+        let _ = data;
+        None
+    }
+}
+
+/// Parses JSON text that may nest as deep as a pickle does. Call on a big stack
+/// ([`brine_codec::with_big_stack`]) for untrusted input.
+pub(crate) fn parse_json(text: &str) -> Result<J, String> {
+    use serde::Deserialize;
+    let mut de = serde_json::Deserializer::from_str(text);
+    de.disable_recursion_limit();
+    let v = J::deserialize(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(v)
+}
+
+/// brine's reference codec ([`brine_codec`]) as an engine.
+#[derive(Clone, Debug, Default)]
+pub struct Codec {
+    /// Options other than `buffers` (limits, extension registry, fix_imports).
+    pub options: DecodeOptions,
+}
+
+impl Codec {
+    /// The codec with default limits.
+    pub fn new() -> Codec {
+        Codec::default()
+    }
+
+    /// Decodes, returning the raw result too (the guard inspects the decoded heap).
+    pub fn decode_raw(&self, data: &[u8], buffers: Option<usize>) -> Result<Decoded, Error> {
+        if buffers == self.options.buffers {
+            return decode_with(data, &self.options);
+        }
+        let opts = DecodeOptions { buffers, ..self.options.clone() };
+        decode_with(data, &opts)
+    }
+
+    /// The [`Outcome`] of a raw decode result.
+    pub fn outcome(result: &Result<Decoded, Error>) -> Outcome {
+        match result {
+            Ok(_) => match parse_json(&brine_codec::json::result_to_json(result)) {
+                Ok(j) => Outcome::Ok(j),
+                Err(e) => Outcome::Err { class: "brine-json-bug".into(), message: e },
+            },
+            Err(e) => error_outcome(e),
+        }
+    }
+}
+
+/// A codec error as an outcome: brine's limits (and CPython's deterministic MemoryError)
+/// are poisons, everything else the exception class CPython would raise.
+pub fn error_outcome(e: &Error) -> Outcome {
+    if e.classify() == Category::Limit {
+        let kind = match e.code {
+            ErrorCode::Memory(_) => PoisonKind::MemoryError,
+            _ => PoisonKind::Limit,
+        };
+        return Outcome::Poisoned(Poison::new(kind, e.to_string()));
+    }
+    Outcome::Err { class: e.code.py_exception().to_string(), message: e.to_string() }
+}
+
+impl Engine for Codec {
+    fn name(&self) -> &'static str {
+        "codec"
+    }
+
+    fn decode(&self, data: &[u8], buffers: Option<usize>) -> Outcome {
+        Codec::outcome(&self.decode_raw(data, buffers))
+    }
+
+    fn genops(&self, data: &[u8]) -> Option<Outcome> {
+        Some(match parse_json(&brine_codec::dis::genops(data).to_json()) {
+            Ok(j) => Outcome::Ok(j),
+            Err(e) => Outcome::Err { class: "brine-json-bug".into(), message: e },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codec_outcomes() {
+        let c = Codec::new();
+        assert_eq!(c.decode(b"K\x01.", None), Outcome::Ok(serde_json::json!({"t":"int","v":"1"})));
+        match c.decode(b"\xff", None) {
+            Outcome::Err { class, .. } => assert_eq!(class, "UnpicklingError"),
+            o => panic!("{o:?}"),
+        }
+        let g = c.genops(b"N.").unwrap();
+        assert!(matches!(g, Outcome::Ok(J::Array(ref a)) if a.len() == 2));
+    }
+
+    #[test]
+    fn error_nodes_map_to_poisons() {
+        assert!(matches!(Outcome::from_error_class("MemoryError", ""), Outcome::Poisoned(_)));
+        assert!(matches!(Outcome::from_error_class("Timeout", ""), Outcome::Poisoned(_)));
+        assert!(matches!(Outcome::from_error_class("KeyError", ""), Outcome::Err { .. }));
+    }
+}
