@@ -6,7 +6,7 @@
 //! explicit work stack (documents nest as deep as pickles do):
 //!
 //! - atoms (None, bool, int, float) are written in place and never memoized;
-//! - everything else is looked up in the memo first ([`memo`]: identity is the heap object,
+//! - everything else is looked up in the memo first (`memo`: identity is the heap object,
 //!   except CPython's shared empty/one-character str and bytes singletons);
 //! - str, bytes, bytearray, list, dict, set, frozenset, non-empty tuples, globals and
 //!   objects are memoized (PUT/BINPUT/LONG_BINPUT below protocol 4, MEMOIZE from 4);
@@ -17,8 +17,8 @@
 //! - objects ("object" nodes) as `save_reduce` writes their reduce value: the callable and
 //!   argument tuple then REDUCE, or NEWOBJ / NEWOBJ_EX, then the list items, dict items and
 //!   state (APPENDS, SETITEMS, BUILD), which is the only order of ops CPython can produce;
-//! - containers are batched by 1000 with the C pickler's quirks ([`Task`] docs);
-//! - frames are placed as `_Pickler_OpcodeBoundary` places them ([`framing`]).
+//! - containers are batched by 1000 with the C pickler's quirks (see `Task`);
+//! - frames are placed as `_Pickler_OpcodeBoundary` places them (see `framing`).
 //!
 //! A document CPython cannot pickle, or that describes no object CPython would pickle this
 //! way, gives an [`EncodeError`] naming the path of the offending node; nothing is written.
@@ -420,7 +420,9 @@ impl<'h> Encoder<'h> {
     fn key_of(&mut self, id: ObjId) -> Key {
         match self.obj(id) {
             Obj::Str(s) => Key::of_str(id, &s.0),
-            Obj::Bytes(b) => Key::of_bytes(id, b),
+            // The only bytes the encoder makes are a bytearray's contents below protocol 5:
+            // `PyBytes_FromObject` copies into a new object, never a singleton.
+            Obj::Bytes(b) if id < self.base => Key::of_bytes(id, b),
             Obj::Global { .. } => self.global_key(id),
             _ => Key::Obj(id),
         }
@@ -544,7 +546,7 @@ impl<'h> Encoder<'h> {
         // Atoms, and persistent ids (persistent_id runs before the memo is consulted).
         let key = match obj_in(self.heap, &self.ext, self.base, id) {
             Obj::Str(s) => Key::of_str(id, &s.0),
-            Obj::Bytes(b) => Key::of_bytes(id, b),
+            Obj::Bytes(b) if id < self.base => Key::of_bytes(id, b),
             Obj::Int(b) => return ints::write_bigint(&mut self.out, proto, b).or_else(|c| fail(id, c)),
             Obj::Float(f) => {
                 ints::write_float(&mut self.out, proto, *f);
