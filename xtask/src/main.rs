@@ -4,6 +4,7 @@
 //! crates and the `brine` binary, which the commands build in release mode and run, so this
 //! crate stays small and quick to compile (no dependencies beyond std).
 
+mod bench;
 mod conformance;
 mod util;
 
@@ -12,11 +13,14 @@ use std::process::ExitCode;
 /// (name, one-line description, entry point).
 type Command = (&'static str, &'static str, fn(&[String]) -> Result<(), String>);
 
-const COMMANDS: &[Command] = &[(
-    "conformance",
-    "the whole suite + generated cases through every engine, opcode coverage, reports (CI's job)",
-    conformance::run,
-)];
+const COMMANDS: &[Command] = &[
+    (
+        "conformance",
+        "the whole suite + generated cases through every engine, opcode coverage, reports (CI's job)",
+        conformance::run,
+    ),
+    ("bench", "brine vs CPython's C pickle vs serde-pickle: MB/s, ratios, memory, checks/s", bench::run),
+];
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -1,0 +1,284 @@
+//! `cargo xtask bench`: brine's codec, CPython's C pickle (timed inside the embedded
+//! interpreter: `pickle.loads`/`pickle.dumps` only) and serde-pickle on the same bytes.
+//!
+//! Workloads are CPython-written pickles (scripts/bench_workloads.py): 1,000,000 small ints;
+//! 200,000 ~10-char strings; a 100,000-entry str->float dict; 50,000 six-field records; one
+//! 64 MiB bytes; at protocols 2 and 5, plus half-size copies for the linearity check. Every
+//! figure is the best of several runs (the machine is shared), and ratios compare peers
+//! measured in the same run. Also: memcpy bandwidth (the ceiling for the bytes workload),
+//! peak memory of each decode, and the oracle's differential checks per second.
+//! Writes target/bench/report.{md,json}.
+
+mod alloc;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyModule};
+use serde_json::json;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+#[global_allocator]
+static ALLOC: alloc::Counting = alloc::Counting;
+
+const WORKLOADS: &[&str] = &["ints_1m", "strs_200k", "dict_100k", "records_50k", "bytes_64m"];
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn workloads(scale: &str) -> PathBuf {
+    let dir = root().join("target/bench-data").join(scale);
+    if !dir.join("bytes_64m.p5.pkl").exists() {
+        let st = Command::new("/usr/bin/python3.11")
+            .arg(root().join("scripts/bench_workloads.py"))
+            .arg(&dir)
+            .args(["--scale", scale])
+            .status()
+            .expect("run scripts/bench_workloads.py");
+        assert!(st.success());
+    }
+    dir
+}
+
+/// Best wall time of `f` over at least 3 runs and up to ~2 s.
+fn best<T>(mut f: impl FnMut() -> T) -> f64 {
+    let mut best = Duration::MAX;
+    let start = Instant::now();
+    let mut runs = 0;
+    while runs < 3 || (start.elapsed() < Duration::from_secs(2) && runs < 30) {
+        let t = Instant::now();
+        let r = f();
+        best = best.min(t.elapsed());
+        drop(std::hint::black_box(r));
+        runs += 1;
+    }
+    best.as_secs_f64()
+}
+
+const PY_HELPERS: &str = r#"
+import pickle, time, tracemalloc
+
+def best(f):
+    b = float("inf"); t0 = time.perf_counter(); runs = 0
+    while runs < 3 or (time.perf_counter() - t0 < 2.0 and runs < 30):
+        t = time.perf_counter(); f(); b = min(b, time.perf_counter() - t); runs += 1
+    return b
+
+def bench(data, proto):
+    obj = pickle.loads(data)
+    tl = best(lambda: pickle.loads(data))
+    td = best(lambda: pickle.dumps(obj, proto))
+    del obj
+    tracemalloc.start()
+    obj = pickle.loads(data)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return tl, td, peak
+"#;
+
+struct Row {
+    name: String,
+    proto: u8,
+    size: usize,
+    brine_dec: f64,
+    brine_enc: f64,
+    brine_peak: usize,
+    brine_retained: usize,
+    brine_half: f64,
+    cpy_dec: f64,
+    cpy_enc: f64,
+    cpy_peak: usize,
+    serde_dec: Option<f64>,
+    serde_enc: Option<f64>,
+}
+
+fn mbps(size: usize, secs: f64) -> f64 {
+    size as f64 / secs / 1e6
+}
+
+fn main() {
+    let interp = brine_oracle::cpython::interpreter().expect("embedded CPython");
+    let info = interp.info().clone();
+    let full = workloads("1.0");
+    let half = workloads("0.5");
+    let mut rows = vec![];
+    for name in WORKLOADS {
+        for proto in [2u8, 5] {
+            let file = format!("{name}.p{proto}.pkl");
+            let data = std::fs::read(full.join(&file)).unwrap();
+            let small = std::fs::read(half.join(&file)).unwrap();
+            eprintln!("bench {file} ({} bytes)", data.len());
+            // brine
+            let brine_dec = best(|| brine_codec::decode(&data).unwrap());
+            let brine_half = best(|| brine_codec::decode(&small).unwrap());
+            let base = alloc::reset_peak();
+            let decoded = brine_codec::decode(&data).unwrap();
+            let brine_peak = alloc::peak() - base;
+            let brine_retained = alloc::current() - base;
+            let brine_enc = best(|| brine_codec::encode(&decoded.heap, decoded.root, proto).unwrap());
+            drop(decoded);
+            // CPython
+            let d2 = data.clone();
+            let (cpy_dec, cpy_enc, cpy_peak) = interp.run(move |py, _sb| -> (f64, f64, usize) {
+                let m = PyModule::from_code(py, &std::ffi::CString::new(PY_HELPERS).unwrap(), c"brine_bench.py", c"brine_bench").unwrap();
+                let r = m.getattr("bench").unwrap().call1((PyBytes::new(py, &d2), proto)).unwrap();
+                r.extract().unwrap()
+            });
+            // serde-pickle: where it can read the pickle.
+            let opts = || serde_pickle::DeOptions::new();
+            let (serde_dec, serde_enc) = match serde_pickle::value_from_slice(&data, opts()) {
+                Ok(v) => {
+                    let dec = best(|| serde_pickle::value_from_slice(&data, opts()).unwrap());
+                    let ser = || if proto == 2 { serde_pickle::SerOptions::new().proto_v2() } else { serde_pickle::SerOptions::new() };
+                    let enc = serde_pickle::value_to_vec(&v, ser()).ok().map(|_| best(|| serde_pickle::value_to_vec(&v, ser()).unwrap()));
+                    (Some(dec), enc)
+                }
+                Err(e) => {
+                    eprintln!("  serde-pickle cannot read {file}: {e}");
+                    (None, None)
+                }
+            };
+            rows.push(Row {
+                name: name.to_string(),
+                proto,
+                size: data.len(),
+                brine_dec,
+                brine_enc,
+                brine_peak,
+                brine_retained,
+                brine_half,
+                cpy_dec,
+                cpy_enc,
+                cpy_peak,
+                serde_dec,
+                serde_enc,
+            });
+        }
+    }
+    // memcpy bandwidth on 64 MiB.
+    let src = vec![7u8; 64 << 20];
+    let mut dst = vec![0u8; 64 << 20];
+    let memcpy = best(|| dst.copy_from_slice(&src));
+    let memcpy_mbps = mbps(src.len(), memcpy);
+    drop((src, dst));
+    let checks = oracle_checks_per_second();
+    let fuzz = fuzz_execs();
+    write_report(&info.version, &rows, memcpy_mbps, checks, &fuzz);
+}
+
+/// Differential checks per second (codec vs CPython C) on small generated pickles.
+fn oracle_checks_per_second() -> (f64, f64) {
+    let mut inputs = vec![];
+    let mut x = 0x1234_5678_9abc_def1u64;
+    let config = pickle_smith::Config { extensions: Default::default(), max_ops: 30, ..Default::default() };
+    while inputs.len() < 5000 {
+        let bytes: Vec<u8> = (0..512)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        if let Ok(p) = pickle_smith::GeneratedPickle::new(&config, &mut arbitrary::Unstructured::new(&bytes)) {
+            inputs.push((p.bytes, p.buffers));
+        }
+    }
+    let refs: Vec<(&[u8], Option<usize>)> = inputs.iter().map(|(b, n)| (&b[..], *n)).collect();
+    let c_only = brine_oracle::Differential::new();
+    let both = brine_oracle::Differential::new().with_python();
+    let t = Instant::now();
+    for chunk in refs.chunks(256) {
+        std::hint::black_box(c_only.check_batch(chunk));
+    }
+    let a = refs.len() as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for chunk in refs.chunks(256) {
+        std::hint::black_box(both.check_batch(chunk));
+    }
+    let b = refs.len() as f64 / t.elapsed().as_secs_f64();
+    (a, b)
+}
+
+/// Execs/s per fuzz target from the last campaign's report (`cargo xtask fuzz`).
+fn fuzz_execs() -> Vec<(String, f64)> {
+    let p = root().join("target/fuzz/report.json");
+    let Ok(text) = std::fs::read_to_string(&p) else { return vec![] };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else { return vec![] };
+    let mut out = vec![];
+    if let Some(ts) = v.get("targets").and_then(|t| t.as_array()) {
+        for t in ts {
+            if let (Some(n), Some(e)) = (t.get("name").and_then(|x| x.as_str()), t.get("execs_per_sec").and_then(|x| x.as_f64())) {
+                out.push((n.to_string(), e));
+            }
+        }
+    }
+    out
+}
+
+fn write_report(py: &str, rows: &[Row], memcpy: f64, checks: (f64, f64), fuzz: &[(String, f64)]) {
+    let mut md = String::new();
+    let machine = format!(
+        "{} cores, {}; CPython {}",
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0),
+        std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string()))
+            .unwrap_or_default(),
+        py.split_whitespace().next().unwrap_or("")
+    );
+    let _ = writeln!(md, "Machine: {machine}. memcpy: {memcpy:.0} MB/s.\n");
+    let _ = writeln!(md, "| workload | proto | MB | decode brine MB/s | CPython MB/s | serde-pickle MB/s | brine/CPython | brine/serde | encode brine MB/s | CPython MB/s | serde MB/s | brine/CPython | brine/serde | 2x size time ratio | peak mem / (pickle+value) | CPython peak MB |");
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let opt = |x: Option<f64>, s: usize| x.map_or("n/a".to_string(), |t| format!("{:.0}", mbps(s, t)));
+    let ratio = |a: f64, b: Option<f64>| b.map_or("n/a".to_string(), |b| format!("{:.1}x", b / a));
+    let mut js = vec![];
+    for r in rows {
+        let mem_ratio = r.brine_peak as f64 / (r.size + r.brine_retained) as f64;
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.1} | {:.0} | {:.0} | {} | {:.1}x | {} | {:.0} | {:.0} | {} | {:.1}x | {} | {:.2} | {:.2} | {:.0} |",
+            r.name,
+            r.proto,
+            r.size as f64 / 1e6,
+            mbps(r.size, r.brine_dec),
+            mbps(r.size, r.cpy_dec),
+            opt(r.serde_dec, r.size),
+            r.cpy_dec / r.brine_dec,
+            ratio(r.brine_dec, r.serde_dec),
+            mbps(r.size, r.brine_enc),
+            mbps(r.size, r.cpy_enc),
+            opt(r.serde_enc, r.size),
+            r.cpy_enc / r.brine_enc,
+            ratio(r.brine_enc, r.serde_enc),
+            r.brine_dec / r.brine_half,
+            mem_ratio,
+            r.cpy_peak as f64 / 1e6,
+        );
+        js.push(json!({"workload": r.name, "protocol": r.proto, "bytes": r.size,
+            "decode_s": {"brine": r.brine_dec, "cpython": r.cpy_dec, "serde_pickle": r.serde_dec},
+            "encode_s": {"brine": r.brine_enc, "cpython": r.cpy_enc, "serde_pickle": r.serde_enc},
+            "brine_half_size_decode_s": r.brine_half,
+            "brine_peak_bytes": r.brine_peak, "brine_retained_bytes": r.brine_retained, "cpython_peak_bytes": r.cpy_peak}));
+    }
+    let _ = writeln!(md, "\nbytes_64m decode vs memcpy: p2 {:.2}x, p5 {:.2}x slower than memcpy.",
+        rows.iter().find(|r| r.name == "bytes_64m" && r.proto == 2).map_or(0.0, |r| memcpy / mbps(r.size, r.brine_dec)),
+        rows.iter().find(|r| r.name == "bytes_64m" && r.proto == 5).map_or(0.0, |r| memcpy / mbps(r.size, r.brine_dec)));
+    let _ = writeln!(md, "\nOracle differential checks/s (5,000 small generated pickles, one core for CPython): codec vs C {:.0}/s; codec vs C vs Python {:.0}/s.", checks.0, checks.1);
+    if fuzz.is_empty() {
+        let _ = writeln!(md, "\nFuzz targets: no campaign report yet (run `cargo xtask fuzz --all`).");
+    } else {
+        let _ = writeln!(md, "\nFuzz targets (last `cargo xtask fuzz` campaign): {}", fuzz.iter().map(|(n, e)| format!("{n} {e:.0} execs/s")).collect::<Vec<_>>().join(", "));
+    }
+    println!("{md}");
+    let out = root().join("target/bench");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("report.md"), &md).unwrap();
+    let j = json!({"machine": machine, "memcpy_mbps": memcpy, "rows": js,
+        "oracle_checks_per_s": {"codec_vs_c": checks.0, "codec_vs_c_vs_python": checks.1},
+        "fuzz_execs_per_s": fuzz.iter().map(|(n, e)| json!({"target": n, "execs_per_s": e})).collect::<Vec<_>>()});
+    std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&j).unwrap()).unwrap();
+    eprintln!("wrote target/bench/report.md and report.json");
+}
