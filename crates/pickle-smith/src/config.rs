@@ -14,57 +14,58 @@ config! {
     /// of the pickles carry one defect of an enabled kind, and are marked
     /// `expect_valid: false`.
     Config {
-    /// Lowest protocol a pickle may be written in. Defaults to 0.
-    min_protocol: u8 = 0,
-    /// Highest protocol a pickle may be written in (at most 5). Defaults to 5.
-    max_protocol: u8 = HIGHEST_PROTOCOL,
-    /// Most opcodes generated before the closing ones (which bring the stack down to one
-    /// item and STOP). Defaults to 100.
-    max_ops: usize = 100,
-    /// Deepest nesting of containers, as built (a container mutated after it was nested may
-    /// end up deeper), and most marks open at once. Defaults to 16.
-    max_depth: usize = 16,
-    /// Most distinct memo slots filled. Defaults to 64.
-    max_memo: usize = 64,
-    /// Longest str argument, in code points. Defaults to 24.
-    max_str_len: usize = 24,
-    /// Longest bytes or bytearray argument. Defaults to 40.
-    max_bytes_len: usize = 40,
-    /// Largest int, in bytes of two's complement (LONG1/LONG4), or as many decimal digits as
-    /// that takes (INT/LONG lines, never beyond CPython's 4,300-digit limit). Defaults to 24.
-    max_int_bytes: usize = 24,
-    /// The opcodes that may appear. STOP always does, and so does NONE when the stack needs
-    /// an item for STOP and no enabled opcode can push one. Defaults to all 68.
-    opcodes: OpcodeSet = OpcodeSet::all(),
-    /// Whether protocol 4 and 5 pickles are framed (when FRAME is in `opcodes`): FRAME
-    /// opcodes at op boundaries, each frame holding whole opcodes, as the pure-Python
-    /// unpickler requires. Defaults to true.
-    framing: bool = true,
-    /// How many out-of-band buffers NEXT_BUFFER may consume. A pickle that uses k of them
-    /// reports `buffers: Some(k)` and must be loaded with k buffers. Defaults to 2.
-    buffers: usize = 2,
-    /// The copyreg extension registry EXT1/EXT2/EXT4 draw from: code -> (module, name),
-    /// codes in 1..=0x7fffffff, one code per (module, name). A pickle reports the entries it
-    /// uses. Defaults to one code for each EXT width: 1, 0x1234 and 0x12345678.
-    extensions: BTreeMap<i32, (String, String)> = default_extensions(),
-    /// Cut some pickles short (anywhere before their last byte). Defaults to false.
-    invalid_truncation: bool = false,
-    /// Put an opcode on a stack it cannot take (underflow, a wrong type). Defaults to false.
-    invalid_stack_shape: bool = false,
-    /// Close a mark that is not there (LIST, APPENDS, POP_MARK... with no MARK open).
-    /// Defaults to false.
-    invalid_missing_mark: bool = false,
-    /// Fetch a memo slot never filled, or PUT a negative one. Defaults to false.
-    invalid_memo_index: bool = false,
-    /// Give a counted argument (string, bytes, long, frame) a length past the end of the
-    /// data, or a negative one. Defaults to false.
-    invalid_length: bool = false,
-    /// Malform a text argument: an int, float or memo line that does not parse, an unquoted
-    /// or non-ASCII STRING, a bad escape, non-UTF-8 names or strs. Defaults to false.
-    invalid_text: bool = false,
-    /// Insert a byte that is no opcode. Defaults to false.
-    invalid_opcode: bool = false,
-}}
+        /// Lowest protocol a pickle may be written in. Defaults to 0.
+        min_protocol: u8 = 0,
+        /// Highest protocol a pickle may be written in (at most 5). Defaults to 5.
+        max_protocol: u8 = HIGHEST_PROTOCOL,
+        /// Most opcodes generated before the closing ones (which bring the stack down to one
+        /// item and STOP). Defaults to 100.
+        max_ops: usize = 100,
+        /// Deepest nesting of containers, as built (a container mutated after it was nested may
+        /// end up deeper), and most marks open at once. Defaults to 16.
+        max_depth: usize = 16,
+        /// Most distinct memo slots filled. Defaults to 64.
+        max_memo: usize = 64,
+        /// Longest str argument, in code points. Defaults to 24.
+        max_str_len: usize = 24,
+        /// Longest bytes or bytearray argument. Defaults to 40.
+        max_bytes_len: usize = 40,
+        /// Largest int, in bytes of two's complement (LONG1/LONG4), or as many decimal digits as
+        /// that takes (INT/LONG lines, never beyond CPython's 4,300-digit limit). Defaults to 24.
+        max_int_bytes: usize = 24,
+        /// The opcodes that may appear. STOP always does, and so does NONE when the stack needs
+        /// an item for STOP and no enabled opcode can push one. Defaults to all 68.
+        opcodes: OpcodeSet = OpcodeSet::all(),
+        /// Whether protocol 4 and 5 pickles are framed (when FRAME is in `opcodes`): FRAME
+        /// opcodes at op boundaries, each frame holding whole opcodes, as the pure-Python
+        /// unpickler requires. Defaults to true.
+        framing: bool = true,
+        /// How many out-of-band buffers NEXT_BUFFER may consume. A pickle that uses k of them
+        /// reports `buffers: Some(k)` and must be loaded with k buffers. Defaults to 2.
+        buffers: usize = 2,
+        /// The copyreg extension registry EXT1/EXT2/EXT4 draw from: code -> (module, name),
+        /// codes in 1..=0x7fffffff, one code per (module, name). A pickle reports the entries it
+        /// uses. Defaults to one code for each EXT width: 1, 0x1234 and 0x12345678.
+        extensions: BTreeMap<i32, (String, String)> = default_extensions(),
+        /// Cut some pickles short (anywhere before their last byte). Defaults to false.
+        invalid_truncation: bool = false,
+        /// Put an opcode on a stack it cannot take (underflow, a wrong type). Defaults to false.
+        invalid_stack_shape: bool = false,
+        /// Close a mark that is not there (LIST, APPENDS, POP_MARK... with no MARK open).
+        /// Defaults to false.
+        invalid_missing_mark: bool = false,
+        /// Fetch a memo slot never filled, or PUT a negative one. Defaults to false.
+        invalid_memo_index: bool = false,
+        /// Give a counted argument (string, bytes, long, frame) a length past the end of the
+        /// data, or a negative one. Defaults to false.
+        invalid_length: bool = false,
+        /// Malform a text argument: an int, float or memo line that does not parse, an unquoted
+        /// or non-ASCII STRING, a bad escape, non-UTF-8 names or strs. Defaults to false.
+        invalid_text: bool = false,
+        /// Insert a byte that is no opcode. Defaults to false.
+        invalid_opcode: bool = false,
+    }
+}
 
 fn default_extensions() -> BTreeMap<i32, (String, String)> {
     [

@@ -17,25 +17,26 @@ use std::collections::{BTreeSet, HashSet};
 config! {
     /// What [`GeneratedValue::new`] may generate.
     ValueConfig {
-    /// Deepest nesting of containers. Defaults to 5.
-    max_depth: usize = 5,
-    /// Most nodes in the document (atoms, containers and refs). Defaults to 48.
-    max_nodes: usize = 48,
-    /// Most items (or dict entries) of one container. Defaults to 6.
-    max_len: usize = 6,
-    /// Longest str, in code points. Defaults to 16.
-    max_str_len: usize = 16,
-    /// Longest bytes or bytearray. Defaults to 16.
-    max_bytes_len: usize = 16,
-    /// Most decimal digits of an int. Defaults to 40.
-    max_int_digits: usize = 40,
-    /// Whether containers, str and bytes may be referred to again (ids and refs). Defaults
-    /// to true.
-    sharing: bool = true,
-    /// Whether lists and dicts may hold (directly or through other containers) their own
-    /// ancestors. Defaults to true.
-    cycles: bool = true,
-}}
+        /// Deepest nesting of containers. Defaults to 5.
+        max_depth: usize = 5,
+        /// Most nodes in the document (atoms, containers and refs). Defaults to 48.
+        max_nodes: usize = 48,
+        /// Most items (or dict entries) of one container. Defaults to 6.
+        max_len: usize = 6,
+        /// Longest str, in code points. Defaults to 16.
+        max_str_len: usize = 16,
+        /// Longest bytes or bytearray. Defaults to 16.
+        max_bytes_len: usize = 16,
+        /// Most decimal digits of an int. Defaults to 40.
+        max_int_digits: usize = 40,
+        /// Whether containers, str and bytes may be referred to again (ids and refs). Defaults
+        /// to true.
+        sharing: bool = true,
+        /// Whether lists and dicts may hold (directly or through other containers) their own
+        /// ancestors. Defaults to true.
+        cycles: bool = true,
+    }
+}
 
 /// Swarm testing: random maximums, sharing and cycles on or off.
 impl<'a> Arbitrary<'a> for ValueConfig {
@@ -69,7 +70,7 @@ impl GeneratedValue {
             path: Vec::new(),
             budget: config.max_nodes.max(1),
         };
-        let root = g.gen(u, false, 0)?;
+        let root = g.gen(u, false, false, 0)?;
         Ok(GeneratedValue {
             document: g.write(root),
         })
@@ -120,6 +121,7 @@ struct VGen<'c> {
     config: &'c ValueConfig,
     nodes: Vec<Node>,
     /// Containers being built, outermost first, and whether each is a list or dict.
+    /// (Sets and frozensets never are ancestors of a ref: their items are hashable.)
     path: Vec<(usize, bool)>,
     budget: usize,
 }
@@ -149,11 +151,18 @@ impl VGen<'_> {
         }
     }
 
-    /// One node for a place that must hold a hashable value when `hashable`.
-    fn gen(&mut self, u: &mut Unstructured, hashable: bool, depth: usize) -> Result<Child> {
+    /// One node for a place that must hold a hashable value when `hashable`; `slot` when
+    /// the place is a list item or a dict value.
+    fn gen(
+        &mut self,
+        u: &mut Unstructured,
+        hashable: bool,
+        slot: bool,
+        depth: usize,
+    ) -> Result<Child> {
         self.budget = self.budget.saturating_sub(1);
         if self.config.sharing && chance(u, 1, 6)? {
-            if let Some(r) = self.pick_ref(u, hashable)? {
+            if let Some(r) = self.pick_ref(u, hashable, slot)? {
                 return Ok(Child::Ref(r));
             }
         }
@@ -225,10 +234,10 @@ impl VGen<'_> {
                 break;
             }
             match shape {
-                Shape::Tuple => items.push(self.gen(u, hashable, depth + 1)?),
-                Shape::List => items.push(self.gen(u, false, depth + 1)?),
+                Shape::Tuple => items.push(self.gen(u, hashable, false, depth + 1)?),
+                Shape::List => items.push(self.gen(u, false, true, depth + 1)?),
                 Shape::Set | Shape::FrozenSet => {
-                    let c = self.gen(u, true, depth + 1)?;
+                    let c = self.gen(u, true, false, depth + 1)?;
                     if seen.insert(self.key_of(c).cloned().expect("hashable")) {
                         items.push(c);
                     } else {
@@ -236,8 +245,8 @@ impl VGen<'_> {
                     }
                 }
                 Shape::Dict => {
-                    let k = self.gen(u, true, depth + 1)?;
-                    let v = self.gen(u, false, depth + 1)?;
+                    let k = self.gen(u, true, false, depth + 1)?;
+                    let v = self.gen(u, false, true, depth + 1)?;
                     if seen.insert(self.key_of(k).cloned().expect("hashable")) {
                         pairs.push((k, v));
                     } else {
@@ -283,9 +292,17 @@ impl VGen<'_> {
     }
 
     /// A node to refer to again: a finished one (hashable when the place needs it), or,
-    /// when cycles are on and the place may be unhashable, an ancestor with a list or dict
-    /// between it and here.
-    fn pick_ref(&mut self, u: &mut Unstructured, hashable: bool) -> Result<Option<usize>> {
+    /// when cycles are on and the place may be unhashable, an ancestor: a list or dict
+    /// anywhere below it, a tuple only from a list item or dict value. (Python could also
+    /// build a tuple whose own tuples refer back to it through a list, but the harness
+    /// builds documents depth first, patching only list items and dict values:
+    /// scripts/brine_sandbox.py's doc_to_object.)
+    fn pick_ref(
+        &mut self,
+        u: &mut Unstructured,
+        hashable: bool,
+        slot: bool,
+    ) -> Result<Option<usize>> {
         let mut cands: Vec<usize> = self
             .nodes
             .iter()
@@ -294,13 +311,12 @@ impl VGen<'_> {
             .map(|(i, _)| i)
             .collect();
         if self.config.cycles && !hashable {
-            let mut mutable_below = false;
-            for &(a, mutable) in self.path.iter().rev() {
-                mutable_below |= mutable;
-                if mutable_below {
-                    cands.push(a);
-                }
-            }
+            cands.extend(
+                self.path
+                    .iter()
+                    .filter(|&&(_, mutable)| mutable || slot)
+                    .map(|&(a, _)| a),
+            );
         }
         if cands.is_empty() {
             return Ok(None);

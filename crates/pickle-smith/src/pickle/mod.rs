@@ -3,7 +3,8 @@
 //! Generation runs in four phases:
 //! 1. PROTO (protocol 2 and up), then up to `max_ops` steps; each step gathers the entries
 //!    of [`TABLE`] whose opcode is enabled, exists in the protocol and whose predicate holds
-//!    on the model, and runs one of them, chosen by weight.
+//!    on the model, and runs one of them, chosen by weight (boosted for pushers that
+//!    continue a pattern a rarer opcode needs, see `Gen::boost`).
 //! 2. Closing: entries that shrink the stack (by the opcode table's stack effect) bring it
 //!    down to one item, then STOP.
 //! 3. Framing (protocol 4 and up): the ops after PROTO are cut into frames of whole ops.

@@ -161,7 +161,7 @@ pub(crate) static TABLE: &[Entry] = &[
             g.op(Opcode::REDUCE, Arg::None);
             let ids = g.m.pop_n(2);
             let it = g.m.container(Kind::Object, &ids);
-            g.m.push(Item { key: true, ..it });
+            g.m.push(it);
             Ok(())
         }
     ),
@@ -272,7 +272,7 @@ pub(crate) static TABLE: &[Entry] = &[
             g.op(Opcode::INST, Arg::Lines(m.as_bytes(), n.as_bytes()));
             let ids = g.m.pop_mark();
             let it = g.m.container(Kind::Object, &ids);
-            g.m.push(Item { key: true, ..it });
+            g.m.push(it);
             Ok(())
         }
     ),
@@ -307,7 +307,7 @@ pub(crate) static TABLE: &[Entry] = &[
         g.op(Opcode::OBJ, Arg::None);
         let ids = g.m.pop_mark();
         let it = g.m.container(Kind::Object, &ids);
-        g.m.push(Item { key: true, ..it });
+        g.m.push(it);
         Ok(())
     }),
     entry!(PUT, Memo, 3, |g| g.put_ok(1 << 16), |g, u| {
@@ -401,7 +401,7 @@ pub(crate) static TABLE: &[Entry] = &[
             g.op(Opcode::NEWOBJ, Arg::None);
             let ids = g.m.pop_n(2);
             let it = g.m.container(Kind::Object, &ids);
-            g.m.push(Item { key: true, ..it });
+            g.m.push(it);
             Ok(())
         }
     ),
@@ -522,7 +522,7 @@ pub(crate) static TABLE: &[Entry] = &[
         g.op(Opcode::NEWOBJ_EX, Arg::None);
         let ids = g.m.pop_n(3);
         let it = g.m.container(Kind::Object, &ids);
-        g.m.push(Item { key: true, ..it });
+        g.m.push(it);
         Ok(())
     }),
     entry!(
