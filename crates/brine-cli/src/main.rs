@@ -27,7 +27,10 @@ const USAGE: &str = "usage:
   brine decode [--quiet] [--buffers N] FILE...
   brine encode [--protocol N] [FILE.json]
   brine compare [--buffers N] FILE...
-  brine conformance [--seed N] [--count N] [--time SECS] [--no-generated]";
+  brine conformance [--seed N] [--count N] [--time SECS] [--no-generated]
+  brine check-impl --decoder CMD [--encoder CMD] [--timeout S] [--jobs N] [--json OUT]
+  brine matrix [--only NAME,...] [--jobs N] [--render-only]
+  brine adapter decode|encode";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -78,6 +81,12 @@ fn run(args: Vec<String>) -> Result<ExitCode, String> {
     }
     if cmd == "compare" {
         return compare::run(rest);
+    }
+    match cmd.as_str() {
+        "check-impl" => return brine_harness::impls::cli::check_impl(rest),
+        "matrix" => return brine_harness::impls::cli::matrix(rest),
+        "adapter" => return brine_harness::impls::cli::adapter(rest),
+        _ => {}
     }
     if cmd == "conformance" {
         return conformance::run(rest);

@@ -9,6 +9,7 @@
 
 pub mod cases;
 pub mod coverage;
+pub mod impls;
 pub mod report;
 pub mod run;
 

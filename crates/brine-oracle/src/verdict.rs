@@ -133,10 +133,9 @@ pub fn compare(a_name: &str, a: &Outcome, b_name: &str, b: &Outcome) -> Verdict 
                 }
             }
         }
-        (Outcome::Ok(x), Outcome::Err { class, .. }) | (Outcome::Err { class, .. }, Outcome::Ok(x)) => {
+        (Outcome::Ok(_), Outcome::Err { class, .. }) | (Outcome::Err { class, .. }, Outcome::Ok(_)) => {
             let a_accepts = matches!(a, Outcome::Ok(_));
             let (acc, rej) = if a_accepts { (a_name, b_name) } else { (b_name, a_name) };
-            let _ = x;
             Verdict::OneRejects {
                 accepting: acc.to_string(),
                 rejecting: rej.to_string(),

@@ -1,0 +1,601 @@
+//! `brine check-impl`: every corpus case through an implementation's adapters.
+//!
+//! Decoding, per case (conformance/README.md has the protocol and the statuses):
+//!
+//! | case | adapter accepts | adapter rejects |
+//! |---|---|---|
+//! | y_ | `pass` (value equal or none printed), `wrong-value` | `should-accept` |
+//! | n_ | `should-reject` | `pass`, or `wrong-error` when it names another class |
+//! | i_ | `accepted` | `rejected` |
+//!
+//! plus `crash` (any other exit status, a signal, or output that is not one node) and
+//! `timeout`. Encoding, per y_ case without out-of-band buffers: the case's document goes to
+//! the encoder (BRINE_PROTOCOL = the case's protocol) and its bytes are read back by CPython's
+//! C unpickler in the sandbox (scripts/brine_loads_server.py, one per worker): `pass`,
+//! `wrong-value`, `unloadable` (CPython rejects the bytes), `refused` (the encoder exit 1),
+//! `crash`, `timeout`.
+
+use super::corpus::{Case, Corpus, Expect};
+use super::lenient::Lenient;
+use super::process::{self, Exit, Limits};
+use brine_codec::json::{compare, parse_deep};
+use serde_json::Value as J;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// What to check and how.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The implementation's name in reports.
+    pub name: String,
+    /// Its exact version, when known.
+    pub version: String,
+    /// The decoder adapter command (a shell string), if any.
+    pub decoder: Option<String>,
+    /// The encoder adapter command, if any.
+    pub encoder: Option<String>,
+    /// Per-case time limit.
+    pub timeout: Duration,
+    /// Address-space limit of an adapter process, MiB (0: none).
+    pub memory_mb: u64,
+    /// Worker threads.
+    pub jobs: usize,
+    /// Normalizations for a narrower value model.
+    pub lenient: Lenient,
+    /// Only cases whose name contains this.
+    pub only: Option<String>,
+    /// Progress on stderr.
+    pub progress: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            name: "implementation".into(),
+            version: String::new(),
+            decoder: None,
+            encoder: None,
+            timeout: Duration::from_secs(10),
+            memory_mb: 4096,
+            jobs: 2,
+            lenient: Lenient::default(),
+            only: None,
+            progress: true,
+        }
+    }
+}
+
+/// The outcome of one decode case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// As CPython: a y_ case accepted (with an equal value, or none printed), an n_ case
+    /// rejected with the same exception class (or none named).
+    Pass,
+    /// An n_ case rejected, naming another exception class: still a correct rejection.
+    WrongError,
+    /// A y_ case rejected.
+    ShouldAccept,
+    /// An n_ case accepted.
+    ShouldReject,
+    /// A y_ case accepted with a value that differs from CPython's.
+    WrongValue,
+    /// Any exit status but 0 and 1, a signal, or unreadable output.
+    Crash,
+    /// Out of time.
+    Timeout,
+    /// An i_ case accepted.
+    Accepted,
+    /// An i_ case rejected.
+    Rejected,
+}
+
+impl Status {
+    /// Every status, in report order.
+    pub const ALL: [Status; 9] = [
+        Status::Pass,
+        Status::WrongError,
+        Status::ShouldAccept,
+        Status::ShouldReject,
+        Status::WrongValue,
+        Status::Crash,
+        Status::Timeout,
+        Status::Accepted,
+        Status::Rejected,
+    ];
+
+    /// The name reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::WrongError => "wrong-error",
+            Status::ShouldAccept => "should-accept",
+            Status::ShouldReject => "should-reject",
+            Status::WrongValue => "wrong-value",
+            Status::Crash => "crash",
+            Status::Timeout => "timeout",
+            Status::Accepted => "accepted",
+            Status::Rejected => "rejected",
+        }
+    }
+
+    /// Whether it is a failure to conform (i_ outcomes and wrong-error are not).
+    pub fn is_failure(self) -> bool {
+        matches!(self, Status::ShouldAccept | Status::ShouldReject | Status::WrongValue | Status::Crash | Status::Timeout)
+    }
+}
+
+/// The outcome of one encode case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EncodeStatus {
+    /// CPython reads the bytes back as an equal document.
+    Pass,
+    /// CPython reads back another document.
+    WrongValue,
+    /// CPython rejects the bytes.
+    Unloadable,
+    /// The encoder declined (exit 1): the document is outside its model.
+    Refused,
+    /// Any other exit status or a signal.
+    Crash,
+    /// Out of time.
+    Timeout,
+}
+
+impl EncodeStatus {
+    /// Every status, in report order.
+    pub const ALL: [EncodeStatus; 6] = [
+        EncodeStatus::Pass,
+        EncodeStatus::WrongValue,
+        EncodeStatus::Unloadable,
+        EncodeStatus::Refused,
+        EncodeStatus::Crash,
+        EncodeStatus::Timeout,
+    ];
+
+    /// The name reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            EncodeStatus::Pass => "pass",
+            EncodeStatus::WrongValue => "wrong-value",
+            EncodeStatus::Unloadable => "unloadable",
+            EncodeStatus::Refused => "refused",
+            EncodeStatus::Crash => "crash",
+            EncodeStatus::Timeout => "timeout",
+        }
+    }
+}
+
+/// One decode case's result.
+#[derive(Clone, Debug)]
+pub struct CaseResult {
+    /// The case.
+    pub name: String,
+    /// y, n or i.
+    pub expect: Expect,
+    /// The outcome.
+    pub status: Status,
+    /// Whether a value was printed and compared (accepted cases).
+    pub value_checked: bool,
+    /// The exception class the adapter named, when it rejected.
+    pub error_type: Option<String>,
+    /// For i_ cases: which CPython unpickler the outcome agrees with ("c", "python", "both",
+    /// "neither"), when it can be told.
+    pub agrees_with: Option<&'static str>,
+    /// One line: exit status, stderr tail, first difference.
+    pub detail: String,
+    /// A unified diff (CPython's document vs the adapter's), for wrong values.
+    pub diff: Option<String>,
+    /// Wall time of the adapter run, ms.
+    pub ms: u64,
+}
+
+/// One encode case's result.
+#[derive(Clone, Debug)]
+pub struct EncodeResult {
+    /// The case whose document was encoded.
+    pub name: String,
+    /// The protocol asked for.
+    pub protocol: u8,
+    /// The outcome.
+    pub status: EncodeStatus,
+    /// One line.
+    pub detail: String,
+    /// A unified diff (the document vs what CPython read back), for wrong values.
+    pub diff: Option<String>,
+    /// The encoder's bytes, hex (for failures, to reproduce).
+    pub pickle_hex: Option<String>,
+    /// Wall time of the adapter run, ms.
+    pub ms: u64,
+}
+
+/// Everything a check produced.
+#[derive(Clone, Debug)]
+pub struct Report {
+    /// The options it ran with.
+    pub options: Options,
+    /// The corpus interpreter (`sys.version`).
+    pub corpus_python: String,
+    /// Date (UTC).
+    pub date: String,
+    /// Wall time of the whole check.
+    pub elapsed: Duration,
+    /// Decode results, corpus order.
+    pub decode: Vec<CaseResult>,
+    /// Encode results, corpus order.
+    pub encode: Vec<EncodeResult>,
+}
+
+impl Report {
+    /// Decode cases per status.
+    pub fn decode_counts(&self) -> Vec<(Status, usize)> {
+        Status::ALL.iter().map(|s| (*s, self.decode.iter().filter(|r| r.status == *s).count())).collect()
+    }
+
+    /// Encode cases per status.
+    pub fn encode_counts(&self) -> Vec<(EncodeStatus, usize)> {
+        EncodeStatus::ALL.iter().map(|s| (*s, self.encode.iter().filter(|r| r.status == *s).count())).collect()
+    }
+
+    /// Decode cases whose value was compared.
+    pub fn values_checked(&self) -> usize {
+        self.decode.iter().filter(|r| r.value_checked).count()
+    }
+
+    /// Conformance failures (decode failures plus encode wrong values, unloadable output,
+    /// crashes and timeouts).
+    pub fn failures(&self) -> usize {
+        self.decode.iter().filter(|r| r.status.is_failure()).count()
+            + self
+                .encode
+                .iter()
+                .filter(|r| !matches!(r.status, EncodeStatus::Pass | EncodeStatus::Refused))
+                .count()
+    }
+}
+
+/// Runs the check. Call on a big stack: documents nest 10,000 deep.
+pub fn run(root: &Path, corpus: &Corpus, opts: &Options) -> Result<Report, String> {
+    let start = Instant::now();
+    let cases: Vec<&Case> =
+        corpus.cases.iter().filter(|c| opts.only.as_ref().is_none_or(|p| c.name.contains(p.as_str()))).collect();
+    let limits = Limits { timeout: opts.timeout, memory_mb: opts.memory_mb };
+    let decode = match &opts.decoder {
+        Some(cmd) => parallel(opts, "decode", &cases, || (), |_, c| decode_case(root, cmd, c, &limits, &opts.lenient)),
+        None => vec![],
+    };
+    let encode = match &opts.encoder {
+        Some(cmd) => {
+            let enc_cases: Vec<&Case> = cases.iter().copied().filter(|c| encodable(c)).collect();
+            let python = loads_server_python();
+            let server_script = root.join("scripts/brine_loads_server.py");
+            if !server_script.is_file() {
+                return Err(format!("{} is missing", server_script.display()));
+            }
+            parallel(
+                opts,
+                "encode",
+                &enc_cases,
+                || None,
+                |server: &mut Option<LoadsServer>, c| {
+                    encode_case(root, cmd, c, &limits, &opts.lenient, server, &python, &server_script)
+                },
+            )
+        }
+        None => vec![],
+    };
+    Ok(Report {
+        options: opts.clone(),
+        corpus_python: corpus.python.clone(),
+        date: super::today(),
+        elapsed: start.elapsed(),
+        decode,
+        encode,
+    })
+}
+
+/// Runs `f` over the cases on `opts.jobs` big-stack threads (each with its own state from
+/// `init`), results in case order.
+fn parallel<S, R: Send>(
+    opts: &Options,
+    what: &str,
+    cases: &[&Case],
+    init: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, &Case) -> R + Sync,
+) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..cases.len()).map(|_| None).collect());
+    let jobs = opts.jobs.max(1).min(cases.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            std::thread::Builder::new()
+                .stack_size(512 << 20)
+                .spawn_scoped(s, || {
+                    let mut state = init();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(case) = cases.get(i) else { break };
+                        let r = f(&mut state, case);
+                        results.lock().unwrap()[i] = Some(r);
+                        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        if opts.progress && (n % 100 == 0 || n == cases.len()) {
+                            eprint!("\r{} {what}: {n}/{} cases", opts.name, cases.len());
+                            if n == cases.len() {
+                                eprintln!();
+                            }
+                        }
+                    }
+                })
+                .expect("spawn worker");
+        }
+    });
+    results.into_inner().unwrap().into_iter().map(|r| r.expect("every case ran")).collect()
+}
+
+/// What an adapter's stdout said.
+enum Said {
+    Nothing,
+    Node(J),
+    Garbage(String),
+}
+
+fn read_node(stdout: &[u8]) -> Said {
+    let text = String::from_utf8_lossy(stdout);
+    let t = text.trim();
+    if t.is_empty() {
+        return Said::Nothing;
+    }
+    match parse_deep(t) {
+        Ok(v) if v.get("t").and_then(J::as_str).is_some() => Said::Node(v),
+        Ok(_) => Said::Garbage("stdout is JSON but not a pickle JSON node".into()),
+        Err(e) => Said::Garbage(format!("stdout is not one JSON node: {e}")),
+    }
+}
+
+fn decode_case(root: &Path, cmd: &str, case: &Case, limits: &Limits, lenient: &Lenient) -> CaseResult {
+    let mut env = vec![("BRINE_CASE", case.name.clone())];
+    if case.buffers > 0 {
+        env.push(("BRINE_BUFFERS", case.buffers.to_string()));
+    }
+    let out = process::run(cmd, root, &case.pickle, &env, limits);
+    let ms = out.elapsed.as_millis() as u64;
+    let mut r = CaseResult {
+        name: case.name.clone(),
+        expect: case.expect,
+        status: Status::Crash,
+        value_checked: false,
+        error_type: None,
+        agrees_with: None,
+        detail: String::new(),
+        diff: None,
+        ms,
+    };
+    let stderr = out.stderr_line();
+    let with_stderr = |d: String| if stderr.is_empty() { d } else { format!("{d}; stderr: {stderr}") };
+    // accepted: Some(value or None); rejected: None with error_type
+    let accepted: Option<Option<J>> = match out.exit {
+        Exit::Timeout => {
+            r.status = Status::Timeout;
+            r.detail = format!("no answer in {:.0} s", limits.timeout.as_secs_f64());
+            return r;
+        }
+        Exit::Code(0) => match read_node(&out.stdout) {
+            Said::Nothing => Some(None),
+            Said::Node(n) if n.get("t").and_then(J::as_str) == Some("error") => {
+                r.error_type = n.get("type").and_then(J::as_str).map(str::to_string);
+                None
+            }
+            Said::Node(n) => Some(Some(n)),
+            Said::Garbage(why) => {
+                r.detail = with_stderr(format!("exit 0 but {why}"));
+                return r;
+            }
+        },
+        Exit::Code(1) => {
+            if let Said::Node(n) = read_node(&out.stdout) {
+                r.error_type = n.get("type").and_then(J::as_str).map(str::to_string);
+            }
+            None
+        }
+        _ => {
+            r.detail = with_stderr(out.describe());
+            return r;
+        }
+    };
+    let expected_type = case.result.get("type").and_then(J::as_str);
+    match (case.expect, accepted) {
+        (Expect::Accept, Some(None)) => r.status = Status::Pass,
+        (Expect::Accept, Some(Some(got))) => {
+            r.value_checked = true;
+            let (want, got) = (lenient.apply(&case.result), lenient.apply(&got));
+            match compare(&want, &got) {
+                Ok(()) => r.status = Status::Pass,
+                Err(m) => {
+                    r.status = Status::WrongValue;
+                    r.detail = format!("at {}: {}", m.path, m.what);
+                    r.diff = Some(super::render::diff_docs(&want, &got, "CPython", "implementation"));
+                }
+            }
+        }
+        (Expect::Accept, None) => {
+            r.status = Status::ShouldAccept;
+            r.detail = with_stderr(format!("rejected: {}", r.error_type.as_deref().unwrap_or("(no error node)")));
+        }
+        (Expect::Reject, Some(_)) => {
+            r.status = Status::ShouldReject;
+            r.detail = format!("CPython: {}", expected_type.unwrap_or("?"));
+        }
+        (Expect::Reject, None) => match (&r.error_type, expected_type) {
+            (Some(got), Some(want)) if got != want => {
+                r.status = Status::WrongError;
+                r.detail = format!("{got}, CPython {want}");
+            }
+            _ => r.status = Status::Pass,
+        },
+        (Expect::Either, acc) => {
+            let (c, py) = (&case.result, &case.python);
+            let is_err = |n: &J| n.get("t").and_then(J::as_str) == Some("error");
+            let agree = |n: &J| match &acc {
+                Some(Some(v)) => !is_err(n) && compare(&lenient.apply(n), &lenient.apply(v)).is_ok(),
+                Some(None) => false,
+                None => is_err(n) && r.error_type.as_deref().is_none_or(|t| n.get("type").and_then(J::as_str) == Some(t)),
+            };
+            r.status = if acc.is_some() { Status::Accepted } else { Status::Rejected };
+            r.value_checked = matches!(acc, Some(Some(_)));
+            if matches!(acc, Some(Some(_))) || (acc.is_none() && r.error_type.is_some()) {
+                r.agrees_with = Some(match (agree(c), agree(py)) {
+                    (true, true) => "both",
+                    (true, false) => "c",
+                    (false, true) => "python",
+                    (false, false) => "neither",
+                });
+            }
+            r.detail = format!(
+                "CPython C: {}, Python: {}",
+                super::render::short_outcome(c),
+                super::render::short_outcome(py)
+            );
+        }
+    }
+    r
+}
+
+/// A y_ case whose document an encoder can be asked for: no out-of-band buffers, no
+/// resource limit, no buffer nodes.
+fn encodable(c: &Case) -> bool {
+    c.expect == Expect::Accept && c.buffers == 0 && !c.limit && !c.result.to_string().contains(r#""t":"buffer""#)
+}
+
+fn loads_server_python() -> String {
+    std::env::var("BRINE_PYTHON").unwrap_or_else(|_| "/usr/bin/python3.11".into())
+}
+
+/// A long-lived `scripts/brine_loads_server.py`: hex pickle lines in, node lines out.
+pub struct LoadsServer {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl LoadsServer {
+    /// Starts one.
+    pub fn start(python: &str, script: &PathBuf) -> Result<LoadsServer, String> {
+        let mut child = Command::new(python)
+            .arg(script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("{python} {}: {e}", script.display()))?;
+        let stdin = child.stdin.take().expect("stdin");
+        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        Ok(LoadsServer { child, stdin, stdout })
+    }
+
+    /// CPython C's node for `data` (sandboxed, 10 s alarm, 3 GiB address space).
+    pub fn loads(&mut self, data: &[u8]) -> Result<J, String> {
+        let mut line = crate::cases::hex(data);
+        line.push('\n');
+        self.stdin.write_all(line.as_bytes()).and_then(|_| self.stdin.flush()).map_err(|e| format!("loads server: {e}"))?;
+        let mut answer = String::new();
+        match self.stdout.read_line(&mut answer) {
+            Ok(0) | Err(_) => Err("the CPython loads server died".into()),
+            Ok(_) => parse_deep(answer.trim()).map_err(|e| format!("loads server answer: {e}")),
+        }
+    }
+}
+
+impl Drop for LoadsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn encode_case(
+    root: &Path,
+    cmd: &str,
+    case: &Case,
+    limits: &Limits,
+    lenient: &Lenient,
+    server: &mut Option<LoadsServer>,
+    python: &str,
+    script: &PathBuf,
+) -> EncodeResult {
+    let doc_text = case.result.to_string();
+    let env = [("BRINE_CASE", case.name.clone()), ("BRINE_PROTOCOL", case.protocol.to_string())];
+    let out = process::run(cmd, root, doc_text.as_bytes(), &env, limits);
+    let mut r = EncodeResult {
+        name: case.name.clone(),
+        protocol: case.protocol,
+        status: EncodeStatus::Crash,
+        detail: String::new(),
+        diff: None,
+        pickle_hex: None,
+        ms: out.elapsed.as_millis() as u64,
+    };
+    match out.exit {
+        Exit::Timeout => {
+            r.status = EncodeStatus::Timeout;
+            return r;
+        }
+        Exit::Code(0) => {}
+        Exit::Code(1) => {
+            r.status = EncodeStatus::Refused;
+            r.detail = out.stderr_line();
+            return r;
+        }
+        _ => {
+            let e = out.stderr_line();
+            r.detail = if e.is_empty() { out.describe() } else { format!("{}; stderr: {e}", out.describe()) };
+            return r;
+        }
+    }
+    r.pickle_hex = Some(crate::cases::hex(&out.stdout[..out.stdout.len().min(4096)]));
+    if server.is_none() {
+        match LoadsServer::start(python, script) {
+            Ok(s) => *server = Some(s),
+            Err(e) => {
+                r.status = EncodeStatus::Unloadable;
+                r.detail = format!("could not start CPython: {e}");
+                return r;
+            }
+        }
+    }
+    let got = match server.as_mut().expect("started").loads(&out.stdout) {
+        Ok(n) => n,
+        Err(e) => {
+            *server = None;
+            r.status = EncodeStatus::Unloadable;
+            r.detail = e;
+            return r;
+        }
+    };
+    if got.get("t").and_then(J::as_str) == Some("error") {
+        r.status = EncodeStatus::Unloadable;
+        r.detail = format!(
+            "CPython: {}: {}",
+            got.get("type").and_then(J::as_str).unwrap_or("?"),
+            got.get("message").and_then(J::as_str).unwrap_or("")
+        );
+        return r;
+    }
+    let (want, got) = (lenient.apply(&case.result), lenient.apply(&got));
+    match compare(&want, &got) {
+        Ok(()) => {
+            r.status = EncodeStatus::Pass;
+            r.pickle_hex = None;
+        }
+        Err(m) => {
+            r.status = EncodeStatus::WrongValue;
+            r.detail = format!("at {}: {}", m.path, m.what);
+            r.diff = Some(super::render::diff_docs(&want, &got, "document", "CPython reads back"));
+        }
+    }
+    r
+}

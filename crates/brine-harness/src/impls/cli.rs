@@ -1,0 +1,143 @@
+//! The `brine` subcommands of this module: argument parsing and output.
+//!
+//! ```text
+//! brine check-impl --decoder CMD [--encoder CMD] [--name N] [--version V] [--timeout S]
+//!                  [--jobs N] [--memory MB] [--lenient a,b] [--only SUBSTR] [--json OUT]
+//!                  [--failures N] [--strict] [--quiet]
+//! brine matrix [--only a,b] [--jobs N] [--timeout S] [--memory MB] [--render-only] [--reinstall]
+//! brine adapter decode|encode
+//! ```
+
+use super::check::{self, Options};
+use super::lenient::Lenient;
+use super::matrix::{self, MatrixOptions};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Usage lines for `brine`'s help.
+pub const USAGE: &str = "  brine check-impl --decoder CMD [--encoder CMD] [--timeout S] [--jobs N] [--json OUT] [...]
+  brine matrix [--only NAME,...] [--jobs N] [--timeout S] [--render-only] [--reinstall]
+  brine adapter decode|encode";
+
+const CHECK_HELP: &str = "usage: brine check-impl --decoder CMD [--encoder CMD] [options]
+
+Runs every corpus case through an implementation's adapter (conformance/README.md) and
+reports per case: pass, wrong-error, should-accept, should-reject, wrong-value, crash,
+timeout (y_/n_ cases), accepted/rejected (i_ cases); and, with --encoder, per y_ document:
+pass, wrong-value, unloadable, refused, crash, timeout.
+
+  --decoder CMD     decoder adapter: a shell command, pickle on stdin
+  --encoder CMD     encoder adapter: a shell command, pickle JSON on stdin
+  --name NAME       the implementation's name in reports (default: implementation)
+  --version V       its version, recorded in the JSON report
+  --timeout S       seconds per case (default 10)
+  --jobs N          cases run in parallel (default 2)
+  --memory MB       address-space limit per adapter process (default 4096; 0: none)
+  --lenient A,B     normalizations for a narrower value model: builtins, bytearray,
+                    sharing, dict-order (see conformance/README.md)
+  --only SUBSTR     only cases whose name contains SUBSTR
+  --json OUT        write the full report (every case, diffs) to OUT
+  --failures N      failures listed on the terminal (default 20)
+  --strict          exit 1 when any case fails (default: exit 0 once the check ran)
+  --quiet           no progress on stderr";
+
+fn value<'a>(it: &mut impl Iterator<Item = &'a String>, flag: &str) -> Result<&'a String, String> {
+    it.next().ok_or_else(|| format!("{flag} needs a value"))
+}
+
+fn number<T: std::str::FromStr>(s: &str, flag: &str) -> Result<T, String> {
+    s.parse().map_err(|_| format!("bad {flag} value {s:?}"))
+}
+
+/// `brine check-impl`.
+pub fn check_impl(args: &[String]) -> Result<ExitCode, String> {
+    let mut o = Options::default();
+    let (mut json_out, mut max_failures, mut strict) = (None, 20usize, false);
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-h" | "--help" => {
+                println!("{CHECK_HELP}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            "--decoder" => o.decoder = Some(value(&mut it, a)?.clone()),
+            "--encoder" => o.encoder = Some(value(&mut it, a)?.clone()),
+            "--name" => o.name = value(&mut it, a)?.clone(),
+            "--version" => o.version = value(&mut it, a)?.clone(),
+            "--timeout" => o.timeout = Duration::from_secs_f64(number(value(&mut it, a)?, a)?),
+            "--jobs" | "-j" => o.jobs = number(value(&mut it, a)?, a)?,
+            "--memory" => o.memory_mb = number(value(&mut it, a)?, a)?,
+            "--lenient" => o.lenient = Lenient::parse(value(&mut it, a)?.split(','))?,
+            "--only" => o.only = Some(value(&mut it, a)?.clone()),
+            "--json" => json_out = Some(value(&mut it, a)?.clone()),
+            "--failures" => max_failures = number(value(&mut it, a)?, a)?,
+            "--strict" => strict = true,
+            "--quiet" | "-q" => o.progress = false,
+            other => return Err(format!("check-impl: unknown argument {other:?}\n\n{CHECK_HELP}")),
+        }
+    }
+    if o.decoder.is_none() && o.encoder.is_none() {
+        return Err(format!("check-impl: give --decoder and/or --encoder\n\n{CHECK_HELP}"));
+    }
+    let root = super::find_root()?;
+    let corpus = super::corpus::load(&root)?;
+    let report = check::run(&root, &corpus, &o)?;
+    print!("{}", super::render::summary_text(&report, max_failures));
+    if let Some(path) = json_out {
+        let j = super::render::to_json(&report);
+        std::fs::write(&path, serde_json::to_string_pretty(&j).map_err(|e| e.to_string())?)
+            .map_err(|e| format!("{path}: {e}"))?;
+        println!("\nreport: {path}");
+    }
+    Ok(if strict && report.failures() > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+const MATRIX_HELP: &str = "usage: brine matrix [options]
+
+Installs every adapter under conformance/adapters (install.sh, skipped when already done),
+checks each against the corpus, and writes target/matrix/NAME.json, docs/matrix.md and
+docs/matrix.html.
+
+  --only A,B        install and check only these adapters (tables keep the others' last results)
+  --jobs N          cases run in parallel per implementation (default 2)
+  --timeout S       seconds per case (default 10)
+  --memory MB       address-space limit per adapter process (default 4096)
+  --render-only     rewrite the tables from target/matrix/*.json
+  --reinstall       run install.sh even when installed";
+
+/// `brine matrix`.
+pub fn matrix(args: &[String]) -> Result<ExitCode, String> {
+    let mut m = MatrixOptions {
+        only: None,
+        jobs: 2,
+        timeout: Duration::from_secs(10),
+        memory_mb: 4096,
+        render_only: false,
+        reinstall: false,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-h" | "--help" => {
+                println!("{MATRIX_HELP}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            "--only" => m.only = Some(value(&mut it, a)?.split(',').map(|s| s.trim().to_string()).collect()),
+            "--jobs" | "-j" => m.jobs = number(value(&mut it, a)?, a)?,
+            "--timeout" => m.timeout = Duration::from_secs_f64(number(value(&mut it, a)?, a)?),
+            "--memory" => m.memory_mb = number(value(&mut it, a)?, a)?,
+            "--render-only" => m.render_only = true,
+            "--reinstall" => m.reinstall = true,
+            other => return Err(format!("matrix: unknown argument {other:?}\n\n{MATRIX_HELP}")),
+        }
+    }
+    let root = super::find_root()?;
+    print!("{}", matrix::run(&root, &m)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `brine adapter decode|encode`: brine's codec speaking the adapter protocol.
+pub fn adapter(args: &[String]) -> Result<ExitCode, String> {
+    let mode = args.first().map(String::as_str).unwrap_or("");
+    Ok(ExitCode::from(super::builtin::run(mode)?))
+}

@@ -1,0 +1,215 @@
+//! Reports of a check: the terminal summary, unified diffs of documents, and the JSON form
+//! (`--json OUT`, and target/matrix/NAME.json).
+
+use super::check::{Report, Status};
+use serde_json::{json, Value as J};
+use std::fmt::Write as _;
+
+/// Lines of a pretty-printed document kept for a diff (deep documents are long).
+const MAX_LINES: usize = 4000;
+/// Lines of a diff kept in a report.
+const MAX_DIFF_LINES: usize = 80;
+
+/// A unified diff of two documents, pretty-printed one node per line where small.
+pub fn diff_docs(a: &J, b: &J, a_name: &str, b_name: &str) -> String {
+    let (ta, tb) = (pretty(a), pretty(b));
+    let diff = similar::TextDiff::from_lines(&ta, &tb);
+    let text = diff.unified_diff().context_radius(3).header(a_name, b_name).to_string();
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        if i == MAX_DIFF_LINES {
+            let _ = writeln!(out, "... ({} more lines)", text.lines().count() - MAX_DIFF_LINES);
+            break;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Pretty JSON with the indentation capped (so a 10,000-deep document stays linear) and at
+/// most [`MAX_LINES`] lines.
+fn pretty(v: &J) -> String {
+    let mut lines = Vec::new();
+    pretty_into(v, 0, &mut lines, "");
+    if lines.len() > MAX_LINES {
+        let n = lines.len() - MAX_LINES;
+        lines.truncate(MAX_LINES);
+        lines.push(format!("... ({n} more lines)"));
+    }
+    let mut s = lines.join("\n");
+    s.push('\n');
+    s
+}
+
+fn pretty_into(v: &J, depth: usize, lines: &mut Vec<String>, suffix: &str) {
+    if lines.len() > MAX_LINES {
+        return;
+    }
+    let pad = "  ".repeat(depth.min(24));
+    // Atoms and small nodes on one line.
+    let flat = v.to_string();
+    if flat.len() <= 100 || !(v.is_object() || v.is_array()) {
+        lines.push(format!("{pad}{flat}{suffix}"));
+        return;
+    }
+    match v {
+        J::Array(a) => {
+            lines.push(format!("{pad}["));
+            for (i, x) in a.iter().enumerate() {
+                pretty_into(x, depth + 1, lines, if i + 1 < a.len() { "," } else { "" });
+            }
+            lines.push(format!("{pad}]{suffix}"));
+        }
+        J::Object(m) => {
+            // Scalar fields ("t", "v", "id", ...) stay on the opening line.
+            let mut head = String::from("{");
+            let mut nested = vec![];
+            for (k, x) in m {
+                if x.is_object() || x.is_array() {
+                    nested.push((k, x));
+                } else {
+                    let _ = write!(head, "{}:{},", J::String(k.clone()), x);
+                }
+            }
+            lines.push(format!("{pad}{head}"));
+            for (i, (k, x)) in nested.iter().enumerate() {
+                lines.push(format!("{pad}  {}:", J::String((*k).clone())));
+                pretty_into(x, depth + 2, lines, if i + 1 < nested.len() { "," } else { "" });
+            }
+            lines.push(format!("{pad}}}{suffix}"));
+        }
+        _ => unreachable!(),
+    }
+}
+
+/// "value", "error:ValueError" ...
+pub fn short_outcome(n: &J) -> String {
+    match n.get("t").and_then(J::as_str) {
+        Some("error") => format!("error:{}", n.get("type").and_then(J::as_str).unwrap_or("?")),
+        Some(t) => t.to_string(),
+        None => "?".into(),
+    }
+}
+
+/// The summary table and the failures (with diffs), for a terminal.
+pub fn summary_text(r: &Report, max_failures: usize) -> String {
+    let o = &r.options;
+    let mut s = String::new();
+    let version = if o.version.is_empty() { String::new() } else { format!(" {}", o.version) };
+    let _ = writeln!(s, "\n{}{version}: {} decode cases, {} encode cases in {:.1} s", o.name, r.decode.len(), r.encode.len(), r.elapsed.as_secs_f64());
+    if !o.lenient.is_strict() {
+        let _ = writeln!(s, "leniencies: {}", o.lenient.names().join(", "));
+    }
+    if !r.decode.is_empty() {
+        let _ = writeln!(s, "\ndecode ({} values compared)", r.values_checked());
+        let _ = writeln!(s, "  {:<14} {:>6} {:>6} {:>6}", "status", "y_", "n_", "i_");
+        for st in Status::ALL {
+            let count = |e: char| r.decode.iter().filter(|c| c.status == st && c.expect.letter() == e).count();
+            let (y, n, i) = (count('y'), count('n'), count('i'));
+            if y + n + i > 0 {
+                let _ = writeln!(s, "  {:<14} {y:>6} {n:>6} {i:>6}", st.name());
+            }
+        }
+    }
+    if !r.encode.is_empty() {
+        let _ = writeln!(s, "\nencode (y_ documents, read back by CPython)");
+        for (st, n) in r.encode_counts() {
+            if n > 0 {
+                let _ = writeln!(s, "  {:<14} {n:>6}", st.name());
+            }
+        }
+    }
+    let failures: Vec<_> = r.decode.iter().filter(|c| c.status.is_failure()).collect();
+    if !failures.is_empty() {
+        let _ = writeln!(s, "\ndecode failures ({}; first {}):", failures.len(), max_failures.min(failures.len()));
+        for c in failures.iter().take(max_failures) {
+            let _ = writeln!(s, "  {:<14} {}  {}", c.status.name(), c.name, c.detail);
+            if let Some(d) = &c.diff {
+                for line in d.lines() {
+                    let _ = writeln!(s, "      {line}");
+                }
+            }
+        }
+    }
+    let enc_fail: Vec<_> = r.encode.iter().filter(|c| !matches!(c.status.name(), "pass" | "refused")).collect();
+    if !enc_fail.is_empty() {
+        let _ = writeln!(s, "\nencode failures ({}; first {}):", enc_fail.len(), max_failures.min(enc_fail.len()));
+        for c in enc_fail.iter().take(max_failures) {
+            let _ = writeln!(s, "  {:<14} {} (protocol {})  {}", c.status.name(), c.name, c.protocol, c.detail);
+            if let Some(d) = &c.diff {
+                for line in d.lines() {
+                    let _ = writeln!(s, "      {line}");
+                }
+            }
+        }
+    }
+    s
+}
+
+/// The JSON report: options, counts, and one entry per case.
+pub fn to_json(r: &Report) -> J {
+    let o = &r.options;
+    let decode_counts: serde_json::Map<String, J> =
+        r.decode_counts().into_iter().map(|(s, n)| (s.name().to_string(), json!(n))).collect();
+    let encode_counts: serde_json::Map<String, J> =
+        r.encode_counts().into_iter().map(|(s, n)| (s.name().to_string(), json!(n))).collect();
+    let cases: Vec<J> = r
+        .decode
+        .iter()
+        .map(|c| {
+            let mut v = json!({
+                "name": c.name, "expect": c.expect.letter().to_string(), "status": c.status.name(),
+                "value_checked": c.value_checked, "ms": c.ms,
+            });
+            if let Some(t) = &c.error_type {
+                v["error_type"] = json!(t);
+            }
+            if let Some(a) = c.agrees_with {
+                v["agrees_with"] = json!(a);
+            }
+            if !c.detail.is_empty() {
+                v["detail"] = json!(c.detail);
+            }
+            if let Some(d) = &c.diff {
+                v["diff"] = json!(d);
+            }
+            v
+        })
+        .collect();
+    let enc: Vec<J> = r
+        .encode
+        .iter()
+        .map(|c| {
+            let mut v = json!({"name": c.name, "protocol": c.protocol, "status": c.status.name(), "ms": c.ms});
+            if !c.detail.is_empty() {
+                v["detail"] = json!(c.detail);
+            }
+            if let Some(d) = &c.diff {
+                v["diff"] = json!(d);
+            }
+            if let Some(h) = &c.pickle_hex {
+                v["pickle"] = json!(h);
+            }
+            v
+        })
+        .collect();
+    json!({
+        "implementation": o.name,
+        "version": o.version,
+        "decoder": o.decoder,
+        "encoder": o.encoder,
+        "lenient": o.lenient.names(),
+        "timeout_s": o.timeout.as_secs_f64(),
+        "memory_mb": o.memory_mb,
+        "jobs": o.jobs,
+        "date": r.date,
+        "elapsed_s": (r.elapsed.as_secs_f64() * 10.0).round() / 10.0,
+        "corpus_python": r.corpus_python,
+        "values_checked": r.values_checked(),
+        "decode_counts": decode_counts,
+        "encode_counts": encode_counts,
+        "decode": cases,
+        "encode": enc,
+    })
+}
