@@ -211,6 +211,21 @@ impl Interpreter {
         &self.info
     }
 
+    /// Registers copyreg extension codes (`copyreg.add_extension(module, name, code)`) in
+    /// the embedded interpreter, so EXT1/2/4 resolve as they would after the same calls in
+    /// a real program (the spec's default is an empty registry: call this only for runs
+    /// whose codec side gets the same registry, `DecodeOptions::extensions`). A code already
+    /// registered to the same pair is left alone.
+    pub fn register_extensions(&self, ext: Vec<(i64, String, String)>) -> Result<(), String> {
+        self.run(move |py, _sb| {
+            let copyreg = py.import("copyreg").map_err(|e| e.to_string())?;
+            for (code, module, name) in ext {
+                copyreg.call_method1("add_extension", (module, name, code)).map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        })
+    }
+
     /// Runs `f` on the interpreter thread and returns its result. A panic in `f` is
     /// re-raised here; the interpreter thread survives it.
     pub fn run<R, F>(&self, f: F) -> R

@@ -5,8 +5,8 @@
 //!
 //! - `builtins`: the implementation builds real sets, frozensets, bytearrays and bytes from the
 //!   protocol 0-3 spellings `builtins.set(list)`, `builtins.frozenset(list)`,
-//!   `builtins.bytearray(bytes)` / `(str, "latin-1")` / `()` and `_codecs.encode(str,
-//!   "latin1")` (and their `__builtin__` names), where CPython's sandbox records a call on a
+//!   `builtins.bytearray(bytes)` / `(str, "latin-1")` / `()`, `builtins.bytes()` and
+//!   `_codecs.encode(str, "latin1")` (and their `__builtin__` names), where CPython's sandbox records a call on a
 //!   stand-in: such an object node (no ops) is compared as the value the call returns.
 //! - `bytearray`: bytearray is read as bytes.
 //! - `sharing`: no identity: a ref to a finished node is compared as a copy of it, and ids
@@ -165,11 +165,14 @@ fn builtin_value(n: J) -> J {
             _ => {}
         }
     }
+    if is_global(callee, &b, "bytes") && args.is_empty() {
+        return with_id(json!({"t": "bytes", "v": ""}));
+    }
     if is_global(callee, &["_codecs"], "encode") {
         if let [s, enc] = args.as_slice() {
             if let (Some(s), Some(e)) = (text(s, "str"), text(enc, "str")) {
                 if let Some(h) = latin1_hex(&s, &e) {
-                    return json!({"t": "bytes", "v": h});
+                    return with_id(json!({"t": "bytes", "v": h}));
                 }
             }
         }
