@@ -5,7 +5,11 @@
 //! crate stays small and quick to compile (no dependencies beyond std).
 
 mod bench;
+mod check_impl;
 mod conformance;
+mod fuzz;
+mod matrix;
+mod triage;
 mod util;
 
 use std::process::ExitCode;
@@ -20,6 +24,10 @@ const COMMANDS: &[Command] = &[
         conformance::run,
     ),
     ("bench", "brine vs CPython's C pickle vs serde-pickle: MB/s, ratios, memory, checks/s", bench::run),
+    ("check-impl", "another pickle implementation's adapter against the corpus (conformance/README.md)", check_impl::run),
+    ("matrix", "install and check every adapter in conformance/adapters: docs/matrix.md and .html", matrix::run),
+    ("fuzz", "build and run the cargo-fuzz targets for a time budget, triage, morning report", fuzz::run),
+    ("triage", "classify, deduplicate and minimize fuzz crashes; propose corpus cases", triage::run),
 ];
 
 fn main() -> ExitCode {

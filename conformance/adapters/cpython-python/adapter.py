@@ -19,7 +19,11 @@ def encode():
         obj = au.sb.doc_to_object(au.read_document())
     except (ValueError, KeyError, TypeError, RecursionError) as e:
         au.refuse("cannot build this document in CPython: %s" % e)
-    au.write_pickle(pickle._dumps(obj, au.protocol()))
+    try:
+        data = pickle._dumps(obj, au.protocol())
+    except Exception as e:  # e.g. an int past the 4300-digit limit at protocol 0
+        au.refuse("CPython cannot pickle it: %s: %s" % (type(e).__name__, e))
+    au.write_pickle(data)
 
 
 if __name__ == "__main__":

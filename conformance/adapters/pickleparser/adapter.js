@@ -7,9 +7,10 @@
 //
 // Values are written only where the JavaScript result says unambiguously which Python value
 // it was: null (None), booleans, strings, BigInts (int), and non-integral or non-finite
-// numbers (float). An integral number may have been an int or a float, an array a list, a
-// tuple or a set, a Uint8Array bytes or a bytearray: for those the adapter prints nothing
-// and the case is judged on accept/reject only.
+// numbers (float: a Python int is never fractional, infinite or NaN, so writing these as
+// floats can only show a wrong value as wrong). An integral number may have been an int or a
+// float, an array a list, a tuple or a set, a Uint8Array bytes or a bytearray: for those the
+// adapter prints nothing and the case is judged on accept/reject only.
 'use strict';
 const fs = require('fs');
 const path = require('path');

@@ -1,17 +1,20 @@
 """brine adapter for zodbpickle (ZODB's fork of Python 3.3's pickle, C accelerated).
 
     adapter.py decode   zodbpickle.pickle.Unpickler (the C one) under brine's sandbox
-    adapter.py encode   zodbpickle.pickle.dumps(doc_to_object(node), BRINE_PROTOCOL)
+    adapter.py encode   zodbpickle.pickle.dumps(doc_to_object(node), min(BRINE_PROTOCOL, 3))
 
 The decoder subclasses zodbpickle's Unpickler the way brine_sandbox subclasses CPython's:
 find_class runs zodbpickle's own find_class under the sandbox's fake import machinery and
 returns a stand-in (see find_class for the one difference from CPython's), persistent_load returns a stand-in record, and the result is written with
-brine_sandbox.to_json. Input is handed over whole at the first read, so the C code takes the
-paths `zodbpickle.pickle.loads(bytes)` takes. zodbpickle predates protocol 5: it takes no
+brine_sandbox.to_json. Input comes from io.BytesIO: on every corpus case without globals
+zodbpickle's Unpickler over BytesIO fails exactly as `zodbpickle.pickle.loads(bytes)` does
+(its 3.3 code has no frames), while the sandbox's whole-input file (made for 3.11's C code)
+would turn its EOFErrors on truncated lines into UnpicklingErrors. zodbpickle predates protocol 5: it takes no
 out-of-band buffers.
 """
 import _compat_pickle
 import copyreg
+import io
 import os
 import sys
 import warnings
@@ -60,7 +63,7 @@ def decode():
     standins = sb.StandIns(0)
     copyreg._extension_cache.clear()  # every EXT goes through find_class, as in the sandbox
     try:
-        u = SandboxedUnpickler(sb._WholeInput(data))
+        u = SandboxedUnpickler(io.BytesIO(data))
         u._brine = standins
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -76,7 +79,7 @@ def encode():
     except (ValueError, KeyError, TypeError, RecursionError) as e:
         au.refuse("cannot build this document in CPython: %s" % e)
     try:
-        data = zp.dumps(obj, au.protocol())
+        data = zp.dumps(obj, min(au.protocol(), zp.HIGHEST_PROTOCOL))
     except Exception as e:
         au.refuse("zodbpickle cannot pickle it: %s: %s" % (type(e).__name__, e))
     au.write_pickle(data)

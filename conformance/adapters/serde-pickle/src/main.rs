@@ -12,8 +12,8 @@
 //! matrix compares it with the `sharing`, `dict-order`, `bytearray` and `builtins`
 //! leniencies its adapter.json lists.
 
-use serde_pickle::{DeOptions, HashableValue, SerOptions, Value};
 use serde_json::Value as J;
+use serde_pickle::{DeOptions, HashableValue, SerOptions, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{Read, Write};
 
@@ -187,7 +187,8 @@ fn encode() -> i32 {
     };
     let mut defs = HashMap::new();
     collect_defs(&doc, &mut defs);
-    let value = match to_value(&doc, &defs, &mut Vec::new()) {
+    let mut budget = 10_000_000u64;
+    let value = match to_value(&doc, &defs, &mut Vec::new(), &mut budget) {
         Ok(v) => v,
         Err(e) => return refuse(&e),
     };
@@ -231,7 +232,12 @@ fn items(n: &J) -> &[J] {
 }
 
 /// A document node as serde-pickle's Value; refs become copies (its model has no identity).
-fn to_value(n: &J, defs: &HashMap<u64, &J>, open: &mut Vec<u64>) -> Result<Value, String> {
+/// `budget` bounds the copies: a document that shares a list at every level doubles per level.
+fn to_value(n: &J, defs: &HashMap<u64, &J>, open: &mut Vec<u64>, budget: &mut u64) -> Result<Value, String> {
+    if *budget == 0 {
+        return Err("copying its shared objects would make more than 10,000,000 values".into());
+    }
+    *budget -= 1;
     let t = n.get("t").and_then(J::as_str).unwrap_or("");
     if t == "ref" {
         let id = n.get("id").and_then(J::as_u64).ok_or("ref without id")?;
@@ -239,15 +245,15 @@ fn to_value(n: &J, defs: &HashMap<u64, &J>, open: &mut Vec<u64>) -> Result<Value
             return Err("a cycle: serde-pickle's values are trees".into());
         }
         let def = defs.get(&id).ok_or("dangling ref")?;
-        return to_value(def, defs, open);
+        return to_value(def, defs, open, budget);
     }
     let id = n.get("id").and_then(J::as_u64);
     if let Some(id) = id {
         open.push(id);
     }
     let sv = |k: &str| n.get(k).and_then(J::as_str).unwrap_or("");
-    let list = |open: &mut Vec<u64>| -> Result<Vec<Value>, String> {
-        items(n).iter().map(|x| to_value(x, defs, open)).collect()
+    let list = |open: &mut Vec<u64>, budget: &mut u64| -> Result<Vec<Value>, String> {
+        items(n).iter().map(|x| to_value(x, defs, open, budget)).collect()
     };
     let v = match t {
         "none" => Value::None,
@@ -265,22 +271,26 @@ fn to_value(n: &J, defs: &HashMap<u64, &J>, open: &mut Vec<u64>) -> Result<Value
         "str" => return Err("a str with a lone surrogate: Rust strings cannot hold one".into()),
         // serde-pickle reads a bytearray as bytes: the closest value its model has.
         "bytes" | "bytearray" => Value::Bytes(unhex(sv("v")).ok_or("bad hex")?),
-        "list" => Value::List(list(open)?),
-        "tuple" => Value::Tuple(list(open)?),
+        "list" => Value::List(list(open, budget)?),
+        "tuple" => Value::Tuple(list(open, budget)?),
         "set" | "frozenset" => {
             let mut s = BTreeSet::new();
-            for x in list(open)? {
+            for x in list(open, budget)? {
                 s.insert(x.into_hashable().map_err(|e| e.to_string())?);
             }
-            if t == "set" { Value::Set(s) } else { Value::FrozenSet(s) }
+            if t == "set" {
+                Value::Set(s)
+            } else {
+                Value::FrozenSet(s)
+            }
         }
         "dict" => {
             let mut m = BTreeMap::new();
             for pair in items(n) {
                 let kv = pair.as_array().ok_or("bad dict item")?;
                 let (k, v) = (kv.first().ok_or("bad dict item")?, kv.get(1).ok_or("bad dict item")?);
-                let k = to_value(k, defs, open)?.into_hashable().map_err(|e| e.to_string())?;
-                m.insert(k, to_value(v, defs, open)?);
+                let k = to_value(k, defs, open, budget)?.into_hashable().map_err(|e| e.to_string())?;
+                m.insert(k, to_value(v, defs, open, budget)?);
             }
             Value::Dict(m)
         }

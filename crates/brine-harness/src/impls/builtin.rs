@@ -17,7 +17,10 @@ pub fn run(mode: &str) -> Result<u8, String> {
     let mut out = stdout.lock();
     match mode {
         "decode" => {
-            let opts = brine_codec::DecodeOptions { buffers: env_num("BRINE_BUFFERS").filter(|n| *n > 0), ..Default::default() };
+            let opts = brine_codec::DecodeOptions {
+                buffers: env_num("BRINE_BUFFERS").filter(|n| *n > 0),
+                ..Default::default()
+            };
             let r = brine_codec::decode_with(&input, &opts);
             let mut text = brine_codec::json::result_to_json(&r);
             text.push('\n');

@@ -126,7 +126,10 @@ impl Status {
 
     /// Whether it is a failure to conform (i_ outcomes and wrong-error are not).
     pub fn is_failure(self) -> bool {
-        matches!(self, Status::ShouldAccept | Status::ShouldReject | Status::WrongValue | Status::Crash | Status::Timeout)
+        matches!(
+            self,
+            Status::ShouldAccept | Status::ShouldReject | Status::WrongValue | Status::Crash | Status::Timeout
+        )
     }
 }
 
@@ -251,11 +254,7 @@ impl Report {
     /// crashes and timeouts).
     pub fn failures(&self) -> usize {
         self.decode.iter().filter(|r| r.status.is_failure()).count()
-            + self
-                .encode
-                .iter()
-                .filter(|r| !matches!(r.status, EncodeStatus::Pass | EncodeStatus::Refused))
-                .count()
+            + self.encode.iter().filter(|r| !matches!(r.status, EncodeStatus::Pass | EncodeStatus::Refused)).count()
     }
 }
 
@@ -444,7 +443,9 @@ fn decode_case(root: &Path, cmd: &str, case: &Case, limits: &Limits, lenient: &L
             let agree = |n: &J| match &acc {
                 Some(Some(v)) => !is_err(n) && compare(&lenient.apply(n), &lenient.apply(v)).is_ok(),
                 Some(None) => false,
-                None => is_err(n) && r.error_type.as_deref().is_none_or(|t| n.get("type").and_then(J::as_str) == Some(t)),
+                None => {
+                    is_err(n) && r.error_type.as_deref().is_none_or(|t| n.get("type").and_then(J::as_str) == Some(t))
+                }
             };
             r.status = if acc.is_some() { Status::Accepted } else { Status::Rejected };
             r.value_checked = matches!(acc, Some(Some(_)));
@@ -456,11 +457,8 @@ fn decode_case(root: &Path, cmd: &str, case: &Case, limits: &Limits, lenient: &L
                     (false, false) => "neither",
                 });
             }
-            r.detail = format!(
-                "CPython C: {}, Python: {}",
-                super::render::short_outcome(c),
-                super::render::short_outcome(py)
-            );
+            r.detail =
+                format!("CPython C: {}, Python: {}", super::render::short_outcome(c), super::render::short_outcome(py));
         }
     }
     r
@@ -502,7 +500,10 @@ impl LoadsServer {
     pub fn loads(&mut self, data: &[u8]) -> Result<J, String> {
         let mut line = crate::cases::hex(data);
         line.push('\n');
-        self.stdin.write_all(line.as_bytes()).and_then(|_| self.stdin.flush()).map_err(|e| format!("loads server: {e}"))?;
+        self.stdin
+            .write_all(line.as_bytes())
+            .and_then(|_| self.stdin.flush())
+            .map_err(|e| format!("loads server: {e}"))?;
         let mut answer = String::new();
         match self.stdout.read_line(&mut answer) {
             Ok(0) | Err(_) => Err("the CPython loads server died".into()),
@@ -603,4 +604,55 @@ fn encode_case(
         }
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn case(name: &str, result: J) -> Case {
+        let expect = match &name[..1] {
+            "y" => Expect::Accept,
+            "n" => Expect::Reject,
+            _ => Expect::Either,
+        };
+        Case {
+            name: name.into(),
+            expect,
+            pickle: vec![],
+            buffers: 0,
+            python: result.clone(),
+            result,
+            protocol: 0,
+            limit: false,
+        }
+    }
+
+    fn status(cmd: &str, c: &Case) -> (Status, Option<String>) {
+        let limits = Limits { timeout: Duration::from_secs(5), memory_mb: 0 };
+        let r = decode_case(Path::new("/"), cmd, c, &limits, &Lenient::default());
+        (r.status, r.error_type)
+    }
+
+    #[test]
+    fn statuses_follow_the_protocol() {
+        let y = case("y_one", json!({"t":"int","v":"1"}));
+        let n = case("n_bad", json!({"t":"error","type":"EOFError","message":""}));
+        let i = case("i_either", json!({"t":"error","type":"UnpicklingError","message":""}));
+        assert_eq!(status(r#"echo '{"t":"int","v":"1"}'"#, &y).0, Status::Pass);
+        assert_eq!(status("true", &y).0, Status::Pass); // accept-only adapter
+        assert_eq!(status(r#"echo '{"t":"int","v":"2"}'"#, &y).0, Status::WrongValue);
+        assert_eq!(status("exit 1", &y).0, Status::ShouldAccept);
+        assert_eq!(status("echo not json", &y).0, Status::Crash);
+        assert_eq!(status("exit 2", &y).0, Status::Crash);
+        assert_eq!(status("true", &n).0, Status::ShouldReject);
+        assert_eq!(status(r#"echo '{"t":"error","type":"EOFError"}'; exit 1"#, &n).0, Status::Pass);
+        assert_eq!(
+            status(r#"echo '{"t":"error","type":"ValueError"}'; exit 1"#, &n),
+            (Status::WrongError, Some("ValueError".into()))
+        );
+        assert_eq!(status("exit 1", &i).0, Status::Rejected);
+        assert_eq!(status("true", &i).0, Status::Accepted);
+    }
 }

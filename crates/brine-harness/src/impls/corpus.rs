@@ -79,8 +79,8 @@ pub fn load(root: &Path) -> Result<Corpus, String> {
             _ => return Err(format!("corpus: case {name:?} has no y_/n_/i_ prefix")),
         };
         let pickle = std::fs::read(dir.join(format!("{name}.pkl"))).map_err(|e| format!("corpus/{name}.pkl: {e}"))?;
-        let meta_text =
-            std::fs::read_to_string(dir.join(format!("{name}.json"))).map_err(|e| format!("corpus/{name}.json: {e}"))?;
+        let meta_text = std::fs::read_to_string(dir.join(format!("{name}.json")))
+            .map_err(|e| format!("corpus/{name}.json: {e}"))?;
         let mut meta = parse_deep(&meta_text).map_err(|e| format!("corpus/{name}.json: {e}"))?;
         let protocol = protocol_of(&meta["ops"]).max(native_protocol(&meta["result"]));
         cases.push(Case {

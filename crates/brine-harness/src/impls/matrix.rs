@@ -6,8 +6,8 @@
 //! An adapter is a directory with `adapter.json` (name, version, language, package, values,
 //! lenient, encoder, order, notes), an executable `run` (the decoder), optionally `encode`,
 //! and `install.sh`, which installs pinned versions under target/adapters/NAME. The install
-//! is skipped while target/adapters/NAME/.installed holds the stamp of the current
-//! adapter.json and install.sh. The tables are rendered from the JSON reports, so a subset
+//! is skipped while target/adapters/NAME/.installed holds the stamp of the files in the
+//! adapter's directory (name, version, content hash). The tables are rendered from the JSON reports, so a subset
 //! (`--only`) re-checks some implementations and keeps the others' last results.
 
 use super::check::{self, Options};
@@ -80,10 +80,26 @@ fn fnv(data: &[u8], mut h: u64) -> u64 {
     h
 }
 
+/// The adapter's name, version and a hash of every file in its directory (so that editing
+/// an adapter crate's source rebuilds it).
 fn stamp(a: &Adapter) -> String {
+    let mut files = vec![];
+    let mut work = vec![a.dir.clone()];
+    while let Some(d) = work.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                work.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
     let mut h = 0xcbf2_9ce4_8422_2325;
-    for f in ["adapter.json", "install.sh"] {
-        h = fnv(&std::fs::read(a.dir.join(f)).unwrap_or_default(), h);
+    for f in files {
+        h = fnv(f.strip_prefix(&a.dir).unwrap_or(&f).to_string_lossy().as_bytes(), h);
+        h = fnv(&std::fs::read(&f).unwrap_or_default(), h);
     }
     format!("{} {} {h:016x}\n", a.name, a.field("version"))
 }
@@ -175,7 +191,14 @@ pub fn run(root: &Path, m: &MatrixOptions) -> Result<String, String> {
         std::fs::write(&report_path, serde_json::to_string(&j).unwrap()).map_err(|e| e.to_string())?;
         let counts: Vec<String> =
             report.decode_counts().iter().filter(|(_, n)| *n > 0).map(|(s, n)| format!("{} {n}", s.name())).collect();
-        let _ = writeln!(log, "{:<16} {:<10} {} ({:.0} s)", a.name, a.field("version"), counts.join(", "), t.elapsed().as_secs_f64());
+        let _ = writeln!(
+            log,
+            "{:<16} {:<10} {} ({:.0} s)",
+            a.name,
+            a.field("version"),
+            counts.join(", "),
+            t.elapsed().as_secs_f64()
+        );
     }
     let reports: Vec<(Adapter, J)> = all
         .iter()
@@ -246,7 +269,8 @@ fn values_col(a: &Adapter) -> String {
 }
 
 fn lenient_col(j: &J) -> String {
-    let l: Vec<&str> = j.get("lenient").and_then(J::as_array).map(|v| v.iter().filter_map(J::as_str).collect()).unwrap_or_default();
+    let l: Vec<&str> =
+        j.get("lenient").and_then(J::as_array).map(|v| v.iter().filter_map(J::as_str).collect()).unwrap_or_default();
     if l.is_empty() {
         "-".into()
     } else {
@@ -274,11 +298,23 @@ fn rows(reports: &[(Adapter, J)]) -> Vec<Row> {
         per.push(h);
     }
     // y_ first, then n_, then i_, each by name.
-    order.sort_by_key(|(n, e)| (match e.as_str() { "y" => 0, "n" => 1, _ => 2 }, n.clone()));
-    order.into_iter().map(|(n, e)| {
-        let cells = per.iter().map(|h| h.get(&n).cloned()).collect();
-        (n, e, cells)
-    }).collect()
+    order.sort_by_key(|(n, e)| {
+        (
+            match e.as_str() {
+                "y" => 0,
+                "n" => 1,
+                _ => 2,
+            },
+            n.clone(),
+        )
+    });
+    order
+        .into_iter()
+        .map(|(n, e)| {
+            let cells = per.iter().map(|h| h.get(&n).cloned()).collect();
+            (n, e, cells)
+        })
+        .collect()
 }
 
 fn markdown(reports: &[(Adapter, J)], corpus: &(u64, u64, u64, u64, String)) -> String {
@@ -299,16 +335,34 @@ fn markdown(reports: &[(Adapter, J)], corpus: &(u64, u64, u64, u64, String)) -> 
     let _ = writeln!(s, "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (a, j) in reports {
         if let Some(e) = j.get("install_error").and_then(J::as_str) {
-            let _ = writeln!(s, "| {} | {} | {} | | | not installed: {} |||||||||||", a.name, a.field("version"), a.field("language"), e.replace('|', "\\|"));
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | | | not installed: {} |||||||||||",
+                a.name,
+                a.field("version"),
+                a.field("language"),
+                e.replace('|', "\\|")
+            );
             continue;
         }
         let c = |st: &str| count(j, "decode_counts", st);
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.0} s |",
-            a.name, a.field("version"), a.field("language"), values_col(a), lenient_col(j),
-            c("pass"), c("wrong-error"), c("should-accept"), c("should-reject"), c("wrong-value"),
-            c("crash"), c("timeout"), c("accepted"), c("rejected"),
+            a.name,
+            a.field("version"),
+            a.field("language"),
+            values_col(a),
+            lenient_col(j),
+            c("pass"),
+            c("wrong-error"),
+            c("should-accept"),
+            c("should-reject"),
+            c("wrong-value"),
+            c("crash"),
+            c("timeout"),
+            c("accepted"),
+            c("rejected"),
             j.get("values_checked").and_then(J::as_u64).unwrap_or(0),
             j.get("elapsed_s").and_then(J::as_f64).unwrap_or(0.0)
         );
@@ -342,7 +396,15 @@ fn markdown(reports: &[(Adapter, J)], corpus: &(u64, u64, u64, u64, String)) -> 
     }
     let _ = writeln!(s, "## Implementations\n");
     for (a, _) in reports {
-        let _ = writeln!(s, "- **{}** {} ({}; {}): {}", a.name, a.field("version"), a.field("language"), a.field("package"), a.field("notes"));
+        let _ = writeln!(
+            s,
+            "- **{}** {} ({}; {}): {}",
+            a.name,
+            a.field("version"),
+            a.field("language"),
+            a.field("package"),
+            a.field("notes")
+        );
     }
     let _ = writeln!(s, "\n## Per case\n");
     for (st, short, _, what) in LEGEND {
@@ -411,13 +473,41 @@ fn html(reports: &[(Adapter, J)], corpus: &(u64, u64, u64, u64, String)) -> Stri
         for (st, _, _, _) in LEGEND {
             let _ = write!(s, "<td>{}</td>", count(j, "decode_counts", st));
         }
-        let _ = writeln!(s, "<td>{}</td><td>{}</td></tr>", j.get("values_checked").and_then(J::as_u64).unwrap_or(0), esc(&lenient_col(j)));
+        let _ = writeln!(
+            s,
+            "<td>{}</td><td>{}</td></tr>",
+            j.get("values_checked").and_then(J::as_u64).unwrap_or(0),
+            esc(&lenient_col(j))
+        );
     }
     s.push_str("</table>\n<p>");
     for (k, (st, _, _, what)) in LEGEND.iter().enumerate() {
-        let _ = write!(s, "<span class=\"s{k}\" style=\"display:inline-block;width:14px;height:14px;vertical-align:middle\"></span> <b>{st}</b>: {} &nbsp; ", esc(what));
+        let _ = write!(
+            s,
+            "<span style=\"white-space:nowrap;margin-right:1.2em\"><span class=\"s{k}\" \
+             style=\"display:inline-block;width:14px;height:14px;vertical-align:middle\"></span> <b>{st}</b>: {}</span> ",
+            esc(what)
+        );
     }
-    s.push_str("</p>\n<table>\n<tr><th>case</th>");
+    s.push_str("</p>\n");
+    let encoders: Vec<&(Adapter, J)> =
+        reports.iter().filter(|(_, j)| j.get("encode").and_then(J::as_array).is_some_and(|e| !e.is_empty())).collect();
+    if !encoders.is_empty() {
+        s.push_str("<p>Encoders (each y_ document, read back by CPython's C unpickler):</p>\n<table class=\"sum\"><tr><th>implementation</th><th>version</th>");
+        for (st, _) in ENCODE_STATUSES {
+            let _ = write!(s, "<th>{st}</th>");
+        }
+        s.push_str("</tr>\n");
+        for (a, j) in encoders {
+            let _ = write!(s, "<tr><td>{}</td><td>{}</td>", esc(&a.name), esc(&a.field("version")));
+            for (st, _) in ENCODE_STATUSES {
+                let _ = write!(s, "<td>{}</td>", count(j, "encode_counts", st));
+            }
+            s.push_str("</tr>\n");
+        }
+        s.push_str("</table>\n<p>Decoding, per case:</p>\n");
+    }
+    s.push_str("<table>\n<tr><th>case</th>");
     for (a, _) in reports {
         let _ = write!(s, "<th class=\"impl\">{} {}</th>", esc(&a.name), esc(&a.field("version")));
     }

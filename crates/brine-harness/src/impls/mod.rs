@@ -36,10 +36,7 @@ pub fn find_root() -> Result<PathBuf, String> {
 
 /// Today's date (UTC) as YYYY-MM-DD, from the system clock (no date crate).
 pub fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     let days = (secs / 86_400) as i64;
     // Howard Hinnant's civil-from-days.
     let z = days + 719_468;

@@ -57,7 +57,10 @@ impl Output {
         let s: Vec<&str> = s.lines().filter(|l| !l.trim().is_empty()).collect();
         let tail = s.iter().rev().take(3).rev().cloned().collect::<Vec<_>>().join(" | ");
         if tail.len() > 300 {
-            format!("...{}", &tail[tail.char_indices().nth(tail.chars().count().saturating_sub(297)).map_or(0, |c| c.0)..])
+            format!(
+                "...{}",
+                &tail[tail.char_indices().nth(tail.chars().count().saturating_sub(297)).map_or(0, |c| c.0)..]
+            )
         } else {
             tail
         }
@@ -111,7 +114,12 @@ pub fn run(cmd: &str, dir: &Path, input: &[u8], env: &[(&str, String)], limits: 
     let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) => {
-            return Output { exit: Exit::NotStarted(e.to_string()), stdout: vec![], stderr: vec![], elapsed: start.elapsed() }
+            return Output {
+                exit: Exit::NotStarted(e.to_string()),
+                stdout: vec![],
+                stderr: vec![],
+                elapsed: start.elapsed(),
+            }
         }
     };
     let pgid = child.id();
@@ -134,7 +142,9 @@ pub fn run(cmd: &str, dir: &Path, input: &[u8], env: &[(&str, String)], limits: 
     let mut nap = Duration::from_micros(200);
     let exit = loop {
         match child.try_wait() {
-            Ok(Some(st)) => break st.code().map(Exit::Code).or_else(|| st.signal().map(Exit::Signal)).unwrap_or(Exit::Code(-1)),
+            Ok(Some(st)) => {
+                break st.code().map(Exit::Code).or_else(|| st.signal().map(Exit::Signal)).unwrap_or(Exit::Code(-1))
+            }
             Ok(None) => {}
             Err(e) => break Exit::NotStarted(format!("wait: {e}")),
         }
@@ -202,4 +212,26 @@ fn read_capped(r: &mut impl Read, cap: usize, tail: bool) -> Vec<u8> {
         out.drain(..out.len() - cap);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn go(cmd: &str, input: &[u8], timeout_ms: u64) -> Output {
+        let limits = Limits { timeout: Duration::from_millis(timeout_ms), memory_mb: 1024 };
+        run(cmd, Path::new("/"), input, &[("BRINE_X", "7".into())], &limits)
+    }
+
+    #[test]
+    fn exits_signals_and_timeouts() {
+        let o = go("cat; echo \"$BRINE_X\" >&2", b"abc", 5000);
+        assert_eq!((&o.exit, o.stdout.as_slice(), o.stderr_line().as_str()), (&Exit::Code(0), &b"abc"[..], "7"));
+        assert_eq!(go("exit 3", b"", 5000).exit, Exit::Code(3));
+        assert_eq!(go("kill -SEGV $$", b"", 5000).exit, Exit::Signal(11));
+        let t = Instant::now();
+        // A child that keeps the pipes open dies with the group.
+        assert_eq!(go("sleep 30 & sleep 30", b"", 300).exit, Exit::Timeout);
+        assert!(t.elapsed() < Duration::from_secs(10));
+    }
 }

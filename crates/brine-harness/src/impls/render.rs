@@ -97,7 +97,14 @@ pub fn summary_text(r: &Report, max_failures: usize) -> String {
     let o = &r.options;
     let mut s = String::new();
     let version = if o.version.is_empty() { String::new() } else { format!(" {}", o.version) };
-    let _ = writeln!(s, "\n{}{version}: {} decode cases, {} encode cases in {:.1} s", o.name, r.decode.len(), r.encode.len(), r.elapsed.as_secs_f64());
+    let _ = writeln!(
+        s,
+        "\n{}{version}: {} decode cases, {} encode cases in {:.1} s",
+        o.name,
+        r.decode.len(),
+        r.encode.len(),
+        r.elapsed.as_secs_f64()
+    );
     if !o.lenient.is_strict() {
         let _ = writeln!(s, "leniencies: {}", o.lenient.names().join(", "));
     }

@@ -1,0 +1,535 @@
+//! `cargo xtask fuzz`: builds the cargo-fuzz targets in fuzz/ and runs them across the cores
+//! for a time budget, then triages the crashes and writes the morning report.
+//!
+//! - Build: `cargo fuzz build --sanitizer none` (stable Rust), or with `--asan`
+//!   `RUSTC_BOOTSTRAP=1 cargo fuzz build` (AddressSanitizer needs -Z flags).
+//! - Seeds: a target's working corpus is fuzz/corpus/<target> (gitignored, kept between runs,
+//!   so a stopped campaign resumes). When empty, the `brine-fuzz seed` helper fills it: the
+//!   corpus/*.pkl for the pickle targets, generator bytes for the others.
+//! - Run: each target is one libFuzzer process in fork mode (`-fork=N -ignore_crashes=1`,
+//!   so a crash is saved to fuzz/artifacts/<target>/ and fuzzing goes on), stopped by
+//!   `-max_total_time`; as many run at once as `--jobs` allows, the rest queue. A process
+//!   that overstays its budget by two minutes is killed. One target crashing or failing to
+//!   start does not stop the others.
+//! - Then `cargo xtask triage` (crates/brine-fuzz classifies, `cargo fuzz tmin` minimizes)
+//!   and the report: target/fuzz/report.md, report.json and one SVG chart per target, from
+//!   libFuzzer's status lines in target/fuzz/logs/<target>.log.
+
+use crate::util::{cargo, root, run_cmd, wants_help};
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+const HELP: &str = "usage: cargo xtask fuzz [--target T]... | [--all] [--time DURATION] [--jobs N] [--asan] [--no-triage]
+       cargo xtask fuzz --report
+
+  --target T    fuzz target T (repeatable); --all (the default) runs every target in fuzz/fuzz_targets
+  --time D      budget per target: 30s, 10m, 2h (default 10m)
+  --jobs N      libFuzzer processes at once, over all targets (default: the number of cores);
+                targets beyond that queue, and with fewer targets than jobs each forks more
+  --asan        build with AddressSanitizer (RUSTC_BOOTSTRAP=1 on stable) instead of --sanitizer none
+  --no-triage   skip triage (the report then lists raw artifacts)
+  --report      only rewrite target/fuzz/report.{md,json} from the last run's logs
+
+Needs cargo-fuzz: scripts/install-fuzz-tools.sh installs the pinned version.";
+
+const INSTALL_HINT: &str = "cargo-fuzz is not installed (`cargo fuzz` failed).\n\
+     Install the pinned version with:\n\n    scripts/install-fuzz-tools.sh\n\n\
+     then run `cargo xtask fuzz` again. (xtask never installs tools by itself.)";
+
+struct Opts {
+    targets: Vec<String>,
+    secs: u64,
+    jobs: usize,
+    asan: bool,
+    triage: bool,
+    report_only: bool,
+}
+
+fn parse(args: &[String]) -> Result<Opts, String> {
+    let mut o = Opts {
+        targets: vec![],
+        secs: 600,
+        jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        asan: false,
+        triage: true,
+        report_only: false,
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut val = || it.next().cloned().ok_or(format!("{a} needs a value"));
+        match a.as_str() {
+            "--target" => o.targets.push(val()?),
+            "--all" => {}
+            "--time" => o.secs = parse_duration(&val()?)?,
+            "--jobs" => o.jobs = val()?.parse().map_err(|e| format!("--jobs: {e}"))?,
+            "--asan" => o.asan = true,
+            "--no-triage" => o.triage = false,
+            "--report" => o.report_only = true,
+            _ => return Err(format!("unknown flag {a}\n\n{HELP}")),
+        }
+    }
+    o.jobs = o.jobs.max(1);
+    Ok(o)
+}
+
+/// `90`, `90s`, `10m`, `2h` as seconds.
+pub fn parse_duration(s: &str) -> Result<u64, String> {
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: u64 = num.parse().map_err(|_| format!("bad duration {s:?} (try 30s, 10m, 2h)"))?;
+    match unit {
+        "s" => Ok(n),
+        "m" => Ok(n * 60),
+        "h" => Ok(n * 3600),
+        _ => Err(format!("bad duration unit in {s:?} (s, m or h)")),
+    }
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    if wants_help(args) {
+        println!("{HELP}");
+        return Ok(());
+    }
+    let o = parse(args)?;
+    if o.report_only {
+        return write_report();
+    }
+    require_cargo_fuzz()?;
+    let all = fuzz_targets()?;
+    let targets = if o.targets.is_empty() { all.clone() } else { o.targets.clone() };
+    for t in &targets {
+        if !all.contains(t) {
+            return Err(format!("no fuzz target {t:?} (have: {})", all.join(", ")));
+        }
+    }
+    build_targets(o.asan)?;
+    let helper = helper_bin()?;
+    for t in &targets {
+        seed(&helper, t)?;
+    }
+    let since = SystemTime::now();
+    campaign(&o, &targets)?;
+    if o.triage {
+        crate::triage::triage(&crate::triage::Opts { asan: o.asan, since: Some(since), ..Default::default() })?;
+    }
+    write_report()
+}
+
+/// An error naming scripts/install-fuzz-tools.sh when cargo-fuzz is missing.
+pub fn require_cargo_fuzz() -> Result<(), String> {
+    let ok = cargo().args(["fuzz", "--version"]).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success());
+    if ok {
+        Ok(())
+    } else {
+        Err(INSTALL_HINT.into())
+    }
+}
+
+/// The targets: fuzz/fuzz_targets/*.rs, sorted.
+pub fn fuzz_targets() -> Result<Vec<String>, String> {
+    let dir = root().join("fuzz/fuzz_targets");
+    let mut v: Vec<String> = fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".rs")).map(str::to_string))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// `cargo fuzz build` for every target, with the sanitizer asked for. Also the sanitizer
+/// flags `cargo fuzz tmin` must repeat so as not to rebuild.
+pub fn build_targets(asan: bool) -> Result<(), String> {
+    let mut c = cargo();
+    c.args(["fuzz", "build"]).args(sanitizer_args(asan));
+    if asan {
+        c.env("RUSTC_BOOTSTRAP", "1");
+    }
+    run_cmd(&mut c)
+}
+
+/// `--sanitizer none`, or ASan's build in a target directory of its own (fuzz/target/asan),
+/// so that switching never rebuilds the other or swaps binaries under a running campaign.
+pub fn sanitizer_args(asan: bool) -> Vec<String> {
+    if asan {
+        vec!["--target-dir".into(), root().join("fuzz/target/asan").display().to_string()]
+    } else {
+        vec!["--sanitizer".into(), "none".into()]
+    }
+}
+
+/// Where cargo fuzz puts a built target.
+pub fn target_bin(name: &str, asan: bool) -> PathBuf {
+    let dir = if asan { root().join("fuzz/target/asan") } else { root().join("fuzz/target") };
+    dir.join(host_triple()).join("release").join(name)
+}
+
+fn host_triple() -> String {
+    Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("host: ").map(str::to_string)))
+        .unwrap_or_else(|| "x86_64-unknown-linux-gnu".into())
+}
+
+/// Builds the `brine-fuzz` helper (release) and returns its path.
+pub fn helper_bin() -> Result<PathBuf, String> {
+    run_cmd(cargo().args(["build", "--release", "-q", "-p", "brine-fuzz", "--bin", "brine-fuzz"]))?;
+    let dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"));
+    Ok(dir.join("release/brine-fuzz"))
+}
+
+/// Fills fuzz/corpus/<t> from the helper when it is empty or missing.
+fn seed(helper: &Path, t: &str) -> Result<(), String> {
+    let dir = root().join("fuzz/corpus").join(t);
+    let empty = fs::read_dir(&dir).map_or(true, |mut d| d.next().is_none());
+    if empty {
+        run_cmd(Command::new(helper).args(["seed", "--target", t, "--out"]).arg(&dir))?;
+    } else {
+        println!("{t}: resuming from {} ({} inputs)", dir.display(), count_files(&dir).0);
+    }
+    Ok(())
+}
+
+/// Per-target libFuzzer flags: input size and per-input time limit.
+fn target_flags(t: &str) -> Vec<String> {
+    let timeout = if matches!(t, "differential" | "encode_exact") { 30 } else { 10 };
+    vec!["-max_len=8192".into(), format!("-timeout={timeout}"), "-rss_limit_mb=2048".into()]
+}
+
+struct Running {
+    target: String,
+    child: Child,
+    started: Instant,
+    start_unix: u64,
+    forks: usize,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn campaign(o: &Opts, targets: &[String]) -> Result<(), String> {
+    let logs = root().join("target/fuzz/logs");
+    fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
+    let slots = o.jobs.min(targets.len()).max(1);
+    let waves = targets.len().div_ceil(slots);
+    println!(
+        "fuzz: {} target(s), {}s each, {} at a time ({} job(s) per target), about {}s in all",
+        targets.len(),
+        o.secs,
+        slots,
+        (o.jobs / slots).max(1),
+        waves as u64 * o.secs
+    );
+    let mut queue: Vec<String> = targets.iter().rev().cloned().collect();
+    let mut running: Vec<Running> = vec![];
+    let mut runs: Vec<String> = vec![];
+    let mut last_print = Instant::now();
+    let grace = Duration::from_secs(o.secs + 120);
+    loop {
+        while running.len() < slots {
+            let Some(t) = queue.pop() else { break };
+            // Spread the jobs: the first targets of a short list get the remainder.
+            let forks = (o.jobs / slots + usize::from(running.len() < o.jobs % slots)).max(1);
+            match start(o, &t, forks, &logs) {
+                Ok(child) => running.push(Running { target: t, child, started: Instant::now(), start_unix: unix_now(), forks }),
+                Err(e) => {
+                    eprintln!("fuzz: {t} did not start: {e}");
+                    runs.push(run_json(&t, unix_now(), 0, 0, &format!("did not start: {e}"), o));
+                }
+            }
+        }
+        if running.is_empty() {
+            break;
+        }
+        let mut i = 0;
+        while i < running.len() {
+            let r = &mut running[i];
+            let status = match r.child.try_wait() {
+                Ok(Some(st)) => Some(st.to_string()),
+                Ok(None) if r.started.elapsed() > grace => {
+                    let _ = r.child.kill();
+                    let _ = r.child.wait();
+                    Some("killed after overstaying its budget".into())
+                }
+                Ok(None) => None,
+                Err(e) => Some(format!("wait failed: {e}")),
+            };
+            if let Some(st) = status {
+                let r = running.remove(i);
+                let secs = r.started.elapsed().as_secs();
+                println!("fuzz: {} finished after {secs}s ({st})", r.target);
+                runs.push(run_json(&r.target, r.start_unix, secs, r.forks, &st, o));
+            } else {
+                i += 1;
+            }
+        }
+        if last_print.elapsed() > Duration::from_secs(30) {
+            last_print = Instant::now();
+            for r in &running {
+                let last = parse_log(&logs.join(format!("{}.log", r.target))).last().cloned();
+                if let Some(p) = last {
+                    println!("  {:<14} {:>5}s  #{} cov {} ft {} corp {} exec/s {}", r.target, r.started.elapsed().as_secs(), p.execs, p.cov, p.ft, p.corp, p.exec_s);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let out = root().join("target/fuzz/runs.json");
+    fs::write(&out, format!("[\n{}\n]\n", runs.join(",\n"))).map_err(|e| e.to_string())
+}
+
+fn start(o: &Opts, t: &str, forks: usize, logs: &Path) -> Result<Child, String> {
+    let bin = target_bin(t, o.asan);
+    let artifacts = root().join("fuzz/artifacts").join(t);
+    fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
+    let log = fs::File::create(logs.join(format!("{t}.log"))).map_err(|e| e.to_string())?;
+    let log2 = log.try_clone().map_err(|e| e.to_string())?;
+    Command::new(&bin)
+        .current_dir(root())
+        .arg(format!("-fork={forks}"))
+        .args(["-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1"])
+        .arg(format!("-max_total_time={}", o.secs))
+        .arg(format!("-artifact_prefix={}/", artifacts.display()))
+        .args(target_flags(t))
+        .arg(root().join("fuzz/corpus").join(t))
+        .env("ASAN_OPTIONS", "detect_leaks=0")
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2)
+        .spawn()
+        .map_err(|e| format!("{}: {e}", bin.display()))
+}
+
+fn run_json(t: &str, start: u64, secs: u64, forks: usize, status: &str, o: &Opts) -> String {
+    format!(
+        "{{\"target\":{},\"start\":{start},\"secs\":{secs},\"budget\":{},\"forks\":{forks},\"sanitizer\":{},\"status\":{}}}",
+        js(t),
+        o.secs,
+        js(if o.asan { "address" } else { "none" }),
+        js(status)
+    )
+}
+
+/// A JSON string literal.
+pub fn js(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// One libFuzzer status line: `#N ... cov: X ft: Y corp: Z ... exec/s: E ... time: Ts`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Status {
+    pub execs: u64,
+    pub cov: u64,
+    pub ft: u64,
+    pub corp: u64,
+    pub exec_s: u64,
+    /// Seconds since the start (fork mode prints it; else `None`).
+    pub time: Option<u64>,
+}
+
+/// Parses a status line (plain `#N\tNEW cov: ..` / `pulse` lines and fork mode's
+/// `#N: cov: .. exec/s: ..`, with or without the colon after exec/s).
+pub fn parse_status(line: &str) -> Option<Status> {
+    let rest = line.strip_prefix('#')?;
+    if !line.contains("cov: ") {
+        return None;
+    }
+    let toks: Vec<&str> = rest.split_whitespace().collect();
+    let execs = toks.first()?.trim_end_matches(':').parse().ok()?;
+    let num = |s: &str| -> Option<u64> {
+        let d: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
+        d.parse().ok()
+    };
+    let after = |key: &str| toks.iter().position(|t| *t == key).and_then(|i| toks.get(i + 1)).and_then(|v| num(v));
+    Some(Status {
+        execs,
+        cov: after("cov:")?,
+        ft: after("ft:").unwrap_or(0),
+        corp: after("corp:").unwrap_or(0),
+        exec_s: after("exec/s:").or_else(|| after("exec/s")).unwrap_or(0),
+        time: after("time:"),
+    })
+}
+
+/// Every status line of a log.
+pub fn parse_log(path: &Path) -> Vec<Status> {
+    fs::read_to_string(path).map(|s| s.lines().filter_map(parse_status).collect()).unwrap_or_default()
+}
+
+fn count_files(dir: &Path) -> (u64, u64) {
+    let mut n = 0;
+    let mut bytes = 0;
+    if let Ok(rd) = fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if let Ok(m) = e.metadata() {
+                if m.is_file() {
+                    n += 1;
+                    bytes += m.len();
+                }
+            }
+        }
+    }
+    (n, bytes)
+}
+
+/// A small line chart of coverage (and features, scaled to it) over time.
+pub fn svg_chart(title: &str, pts: &[Status]) -> String {
+    let (w, h, l, b) = (480.0f64, 200.0f64, 48.0f64, 28.0f64);
+    let xs: Vec<f64> = pts.iter().enumerate().map(|(i, p)| p.time.map_or(i as f64, |t| t as f64)).collect();
+    let xmax = xs.iter().cloned().fold(1.0, f64::max);
+    let cmax = pts.iter().map(|p| p.cov).max().unwrap_or(1).max(1) as f64;
+    let fmax = pts.iter().map(|p| p.ft).max().unwrap_or(1).max(1) as f64;
+    let line = |vals: &[f64], max: f64| -> String {
+        xs.iter()
+            .zip(vals)
+            .map(|(x, v)| format!("{:.1},{:.1}", l + x / xmax * (w - l - 8.0), h - b - v / max * (h - b - 20.0)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let cov: Vec<f64> = pts.iter().map(|p| p.cov as f64).collect();
+    let ft: Vec<f64> = pts.iter().map(|p| p.ft as f64).collect();
+    let unit = if pts.iter().any(|p| p.time.is_some()) { "s" } else { "status lines" };
+    format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">
+<rect width="100%" height="100%" fill="white"/>
+<text x="{l}" y="13" font-weight="bold">{title}: coverage over time</text>
+<line x1="{l}" y1="{y0}" x2="{xe}" y2="{y0}" stroke="#888"/><line x1="{l}" y1="20" x2="{l}" y2="{y0}" stroke="#888"/>
+<text x="{l}" y="{yl}">0</text><text x="{xe}" y="{yl}" text-anchor="end">{xmax:.0} {unit}</text>
+<text x="{lx}" y="24" text-anchor="end">{cmax:.0}</text><text x="{lx}" y="{y0}" text-anchor="end">0</text>
+<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="{pc}"/>
+<polyline fill="none" stroke="#ff7f0e" stroke-width="1" stroke-dasharray="4 2" points="{pf}"/>
+<text x="{xe}" y="13" text-anchor="end" fill="#1f77b4">cov (max {cmax:.0})</text>
+<text x="{xe}" y="26" text-anchor="end" fill="#ff7f0e">ft, scaled (max {fmax:.0})</text>
+</svg>
+"##,
+        y0 = h - b,
+        xe = w - 8.0,
+        yl = h - b + 14.0,
+        lx = l - 4.0,
+        pc = line(&cov, cmax),
+        pf = line(&ft, fmax),
+    )
+}
+
+/// Writes target/fuzz/report.md, report.json and <target>.svg from runs.json, the logs,
+/// fuzz/corpus and target/triage/findings.{json,md}.
+pub fn write_report() -> Result<(), String> {
+    let out = root().join("target/fuzz");
+    fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let runs = fs::read_to_string(out.join("runs.json")).unwrap_or_else(|_| "[]".into());
+    let targets = fuzz_targets()?;
+    let mut md = String::from("# brine fuzzing report\n\n");
+    let _ = writeln!(md, "Written by `cargo xtask fuzz` (unix time {}). Budget, status and sanitizer per target are in report.json (`runs`).\n", unix_now());
+    md.push_str("| target | fuzzed | execs | execs/s | corpus | cov start → end | ft | artifacts |\n|---|---|---|---|---|---|---|---|\n");
+    let mut tj = vec![];
+    for t in &targets {
+        let log = out.join("logs").join(format!("{t}.log"));
+        let pts = parse_log(&log);
+        let Some(last) = pts.last() else { continue };
+        let first = &pts[0];
+        let secs = last.time.unwrap_or(0);
+        let rate = last.execs.checked_div(secs).unwrap_or(last.exec_s);
+        let (files, bytes) = count_files(&root().join("fuzz/corpus").join(t));
+        let arts = fs::read_dir(root().join("fuzz/artifacts").join(t))
+            .map(|d| d.flatten().filter(|e| !e.file_name().to_string_lossy().starts_with("minimized-from-")).count())
+            .unwrap_or(0);
+        fs::write(out.join(format!("{t}.svg")), svg_chart(t, &pts)).map_err(|e| e.to_string())?;
+        let _ = writeln!(
+            md,
+            "| {t} | {secs}s | {} | {rate} | {files} inputs, {} KiB | {} → {} | {} | {arts} |",
+            last.execs,
+            bytes / 1024,
+            first.cov,
+            last.cov,
+            last.ft
+        );
+        let series: Vec<String> = pts.iter().map(|p| format!("[{},{},{},{},{}]", p.time.unwrap_or(0), p.execs, p.cov, p.ft, p.corp)).collect();
+        tj.push(format!(
+            "{{\"target\":{},\"secs\":{secs},\"execs\":{},\"execs_per_sec\":{rate},\"corpus_files\":{files},\"corpus_bytes\":{bytes},\"cov_start\":{},\"cov_end\":{},\"ft_end\":{},\"artifacts\":{arts},\"series_columns\":[\"time_s\",\"execs\",\"cov\",\"ft\",\"corp\"],\"series\":[{}]}}",
+            js(t),
+            last.execs,
+            first.cov,
+            last.cov,
+            last.ft,
+            series.join(",")
+        ));
+    }
+    md.push_str("\nCoverage growth (blue: libFuzzer's `cov`, edges; orange: `ft`, features, scaled to the same height):\n\n");
+    for t in &targets {
+        if out.join(format!("{t}.svg")).exists() {
+            let _ = writeln!(md, "![{t}]({t}.svg)");
+        }
+    }
+    let triage = root().join("target/triage");
+    let findings_json = fs::read_to_string(triage.join("findings.json")).unwrap_or_else(|_| "[]".into());
+    md.push_str("\n## Findings\n\n");
+    match fs::read_to_string(triage.join("findings.md")) {
+        Ok(f) => md.push_str(&f),
+        Err(_) => md.push_str("No triage ran (`cargo xtask triage` writes target/triage/findings.md).\n"),
+    }
+    fs::write(out.join("report.md"), md).map_err(|e| e.to_string())?;
+    let json = format!(
+        "{{\"generated\":{},\"runs\":{},\"targets\":[{}],\"findings\":{}}}\n",
+        unix_now(),
+        runs.trim(),
+        tj.join(","),
+        findings_json.trim()
+    );
+    fs::write(out.join("report.json"), json).map_err(|e| e.to_string())?;
+    println!("report: {}", out.join("report.md").display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_lines() {
+        let fork = "#11787: cov: 5844 ft: 23837 corp: 1252 exec/s: 488 oom/timeout/crash: 0/0/0 time: 23s job: 5 dft_time: 0";
+        assert_eq!(parse_status(fork), Some(Status { execs: 11787, cov: 5844, ft: 23837, corp: 1252, exec_s: 488, time: Some(23) }));
+        let old_fork = "#120: cov: 10 ft: 20 corp: 3 exec/s 40 oom/timeout/crash: 0/0/0 time: 3s job: 1 dft_time: 0";
+        assert_eq!(parse_status(old_fork).unwrap().exec_s, 40);
+        let plain = "#65536\tpulse  cov: 1234 ft: 5678 corp: 90/12Kb lim: 4096 exec/s: 21845 rss: 64Mb";
+        assert_eq!(parse_status(plain), Some(Status { execs: 65536, cov: 1234, ft: 5678, corp: 90, exec_s: 21845, time: None }));
+        assert_eq!(parse_status("INFO: Seed: 1"), None);
+        assert_eq!(parse_status("#2\tINITED exec/s: 0 rss: 30Mb"), None);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90").unwrap(), 90);
+        assert_eq!(parse_duration("2m").unwrap(), 120);
+        assert_eq!(parse_duration("1h").unwrap(), 3600);
+        assert!(parse_duration("5x").is_err());
+    }
+
+    #[test]
+    fn svg_is_well_formed() {
+        let pts = [Status { execs: 1, cov: 1, ft: 2, corp: 1, exec_s: 1, time: Some(0) }, Status { execs: 9, cov: 5, ft: 9, corp: 3, exec_s: 9, time: Some(10) }];
+        let s = svg_chart("t", &pts);
+        assert!(s.starts_with("<svg") && s.trim_end().ends_with("</svg>"));
+    }
+}
