@@ -18,6 +18,8 @@ pub mod json;
 pub mod opcodes;
 pub mod pytext;
 pub mod value;
+mod blob;
+mod utf8;
 
 pub use decode::{decode, decode_with, DecodeOptions, Decoded, Limits};
 pub use encode::{encode, encode_document, EncodeError};

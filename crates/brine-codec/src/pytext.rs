@@ -490,28 +490,9 @@ pub fn latin1_decode(s: &[u8]) -> Vec<u8> {
 }
 
 /// UTF-8 with the 'surrogatepass' handler: valid UTF-8 plus encoded surrogates
-/// (ED A0..BF 80..BF). Returns the validated bytes as they are (they already are the
-/// generalized-UTF-8 form brine stores), or `None` on an invalid sequence.
+/// (ED A0..BF 80..BF), the generalized-UTF-8 form brine stores strs in.
 pub fn utf8_surrogatepass_ok(s: &[u8]) -> bool {
-    let mut rest = s;
-    loop {
-        match std::str::from_utf8(rest) {
-            Ok(_) => return true,
-            Err(e) => {
-                let k = e.valid_up_to();
-                let t = &rest[k..];
-                if t.len() >= 3
-                    && t[0] == 0xED
-                    && (0xA0..=0xBF).contains(&t[1])
-                    && (0x80..=0xBF).contains(&t[2])
-                {
-                    rest = &t[3..];
-                } else {
-                    return false;
-                }
-            }
-        }
-    }
+    crate::utf8::surrogatepass_ok(s)
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! are one key; unhashable keys are a TypeError), with a seeded hash so hostile keys cannot
 //! force quadratic behaviour.
 
+pub use crate::blob::Blob;
 use hashbrown::HashTable;
 use num_bigint::BigInt;
 use num_traits::{ToPrimitive, Zero};
@@ -32,9 +33,9 @@ pub enum Value {
 
 /// A Python str: its code points encoded one by one as UTF-8, lone surrogates included
 /// (what Python's `'utf-8', 'surrogatepass'` writes). Valid UTF-8 exactly when the string
-/// has no surrogate.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct PyStr(pub Box<[u8]>);
+/// has no surrogate. Short strs are stored inline (see [`Blob`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PyStr(pub Blob);
 
 impl PyStr {
     /// The text, when it has no lone surrogate.
@@ -43,7 +44,16 @@ impl PyStr {
     }
     /// From Rust text.
     pub fn from_str(s: &str) -> PyStr {
-        PyStr(s.as_bytes().into())
+        PyStr(Blob::new(s.as_bytes()))
+    }
+    /// From surrogatepass UTF-8 (not checked).
+    pub fn from_bytes(b: &[u8]) -> PyStr {
+        PyStr(Blob::new(b))
+    }
+    /// The surrogatepass UTF-8 bytes.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
     }
     /// Number of code points.
     pub fn char_len(&self) -> usize {
@@ -87,13 +97,18 @@ pub enum ObjOp {
     Build(Value),
 }
 
-/// A dict: entries in insertion order plus a hash index over the keys.
+/// A dict: entries in insertion order, plus a hash index over the keys once the dict is
+/// no longer small.
+///
+/// A dict of at most [`Dict::SMALL`] entries whose keys are all plain (not tuples or
+/// frozensets, whose hashing and comparison recurse) has no index: a lookup compares the
+/// key with each entry, which for so few keys is cheaper than hashing it, and saves the
+/// index's allocations. Python's key semantics are the same either way.
 #[derive(Clone, Debug, Default)]
 pub struct Dict {
     /// (key, value) in insertion order; the first key object of a merged key stays.
     pub entries: Vec<(Value, Value)>,
-    index: HashTable<u32>,
-    hashes: Vec<u64>,
+    index: Option<Box<KeyIndex>>,
 }
 
 /// A set or frozenset: items in insertion order plus a hash index.
@@ -101,19 +116,52 @@ pub struct Dict {
 pub struct Set {
     /// Items in insertion order (CPython's iteration order is not modelled).
     pub items: Vec<Value>,
-    index: HashTable<u32>,
-    hashes: Vec<u64>,
+    index: KeyIndex,
+}
+
+/// A hash index over the keys of a [`Dict`] or the items of a [`Set`]: positions in the
+/// entry/item vector, found by the keys' hashes.
+///
+/// Each slot holds the position and the top half of the key's hash: enough to skip
+/// nearly every unequal key and to rehash the table, without a look elsewhere (a probe
+/// or a rehash that reads a second array misses the cache once more per key).
+#[derive(Clone, Debug, Default)]
+struct KeyIndex {
+    /// (position, [`KeyIndex::short`] of the key's hash).
+    table: HashTable<(u32, u32)>,
+}
+
+/// A class/function reference: see [`Obj::Global`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Global {
+    /// Module, after fix_imports mapping.
+    pub module: PyStr,
+    /// Name (possibly dotted).
+    pub name: PyStr,
+}
+
+/// A stand-in object: see [`Obj::Object`].
+#[derive(Clone, Debug)]
+pub struct Object {
+    /// Its construction.
+    pub new: Construction,
+    /// Operations applied later.
+    pub ops: Vec<ObjOp>,
 }
 
 /// An object with identity.
+///
+/// Every variant is at most 24 bytes, so an `Obj` is 32: the arena holds one per object a
+/// pickle makes, and its size is most of the memory (and page faults) a decode costs.
+/// Big, rarer payloads are boxed.
 #[derive(Clone, Debug)]
 pub enum Obj {
     /// str.
     Str(PyStr),
     /// bytes.
-    Bytes(Vec<u8>),
+    Bytes(Blob),
     /// An int too big for i64.
-    Int(BigInt),
+    Int(Box<BigInt>),
     /// A NaN float. NaN is the one float whose identity matters (a dict finds a NaN key
     /// only by identity, e.g. when the memo hands back the same object), so NaNs live in
     /// the heap; every other float is a [`Value::Float`].
@@ -123,11 +171,11 @@ pub enum Obj {
     /// list.
     List(Vec<Value>),
     /// dict.
-    Dict(Dict),
+    Dict(Box<Dict>),
     /// set.
-    Set(Set),
+    Set(Box<Set>),
     /// frozenset.
-    FrozenSet(Set),
+    FrozenSet(Box<Set>),
     /// bytearray.
     ByteArray(Vec<u8>),
     /// Out-of-band buffer `index` (NEXT_BUFFER), or a read-only view of it (READONLY_BUFFER).
@@ -142,19 +190,22 @@ pub enum Obj {
     /// A read-only view of an in-band bytearray (READONLY_BUFFER on BYTEARRAY8's result).
     View(ObjId),
     /// A class/function reference: one object per (module, name).
-    Global {
-        /// Module, after fix_imports mapping.
-        module: PyStr,
-        /// Name (possibly dotted).
-        name: PyStr,
-    },
+    Global(Box<Global>),
     /// A stand-in object: how it was made and what was done to it.
-    Object {
-        /// Its construction.
-        new: Construction,
-        /// Operations applied later.
-        ops: Vec<ObjOp>,
-    },
+    Object(Box<Object>),
+}
+
+const _: () = assert!(std::mem::size_of::<Obj>() == 32);
+
+impl Obj {
+    /// A stand-in object made by `new`, with no ops yet.
+    pub fn object(new: Construction) -> Obj {
+        Obj::Object(Box::new(Object { new, ops: Vec::new() }))
+    }
+    /// The global `module.name`.
+    pub fn global(module: PyStr, name: PyStr) -> Obj {
+        Obj::Global(Box::new(Global { module, name }))
+    }
 }
 
 /// Why a value cannot be a dict key or set item.
@@ -251,7 +302,7 @@ impl Heap {
             Value::Bool(b) => Some(BigInt::from(b as i64)),
             Value::Int(i) => Some(BigInt::from(i)),
             Value::Obj(id) => match self.get(id) {
-                Obj::Int(b) => Some(b.clone()),
+                Obj::Int(b) => Some((**b).clone()),
                 _ => None,
             },
             _ => None,
@@ -287,9 +338,6 @@ impl Heap {
             Value::Int(i) => hash_i64(&mut h, i),
             Value::Float(f) => hash_float(&mut h, f),
             Value::Obj(id) => {
-                if let Some(&c) = self.hash_cache.get(&id) {
-                    return Ok(c);
-                }
                 match self.get(id) {
                     Obj::Str(s) => {
                         TAG_STR.hash(&mut h);
@@ -301,6 +349,9 @@ impl Heap {
                     }
                     Obj::Int(b) => hash_bigint(&mut h, b),
                     Obj::Tuple(items) => {
+                        if let Some(&c) = self.hash_cache.get(&id) {
+                            return Ok(c);
+                        }
                         let items = items.clone();
                         TAG_TUPLE.hash(&mut h);
                         items.len().hash(&mut h);
@@ -312,11 +363,16 @@ impl Heap {
                         return Ok(r);
                     }
                     Obj::FrozenSet(s) => {
+                        if let Some(&c) = self.hash_cache.get(&id) {
+                            return Ok(c);
+                        }
                         // Order-independent: the same hash for equal sets whatever their order.
-                        let hs = s.hashes.clone();
-                        let acc = hs.iter().fold(0u64, |a, &x| a.wrapping_add(x.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (x >> 29)));
+                        let acc = s.index.table.iter().fold(0u64, |a, &(_, x)| {
+                            let x = KeyIndex::spread(x);
+                            a.wrapping_add(x.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (x >> 29))
+                        });
                         TAG_FROZENSET.hash(&mut h);
-                        hs.len().hash(&mut h);
+                        s.items.len().hash(&mut h);
                         acc.hash(&mut h);
                         let r = h.finish();
                         self.hash_cache.insert(id, r);
@@ -390,13 +446,51 @@ impl Heap {
         }
     }
 
+    /// Whether `v` is a plain key: hashable, and hashed and compared without recursion (not
+    /// a tuple or frozenset). Unhashable values are the error `key_hash` gives them.
+    fn plain_key(&self, v: Value) -> Result<bool, HashError> {
+        let Value::Obj(id) = v else { return Ok(true) };
+        match self.get(id) {
+            Obj::Tuple(_) | Obj::FrozenSet(_) => Ok(false),
+            Obj::List(_) => Err(HashError::Unhashable("list")),
+            Obj::Dict(_) => Err(HashError::Unhashable("dict")),
+            Obj::Set(_) => Err(HashError::Unhashable("set")),
+            Obj::ByteArray(_) | Obj::Buffer { .. } | Obj::View(_) => Err(HashError::Unhashable("bytearray")),
+            Obj::Str(_) | Obj::Bytes(_) | Obj::Int(_) | Obj::Float(_) | Obj::Global(_) | Obj::Object(_) => Ok(true),
+        }
+    }
+
+    /// [`Heap::key_eq`] for two plain keys: the same answer, without recursion or budget.
+    #[inline]
+    fn plain_eq(&self, a: Value, b: Value) -> bool {
+        match (a, b) {
+            (Value::Obj(x), Value::Obj(y)) => {
+                x == y
+                    || match (self.get(x), self.get(y)) {
+                        (Obj::Str(p), Obj::Str(q)) => p == q,
+                        (Obj::Bytes(p), Obj::Bytes(q)) => p == q,
+                        (Obj::Int(p), Obj::Int(q)) => p == q,
+                        // NaNs, globals and objects are equal only to themselves; other pairs
+                        // are of different types.
+                        _ => false,
+                    }
+            }
+            (Value::Int(x), Value::Int(y)) => x == y,
+            (Value::None, Value::None) => true,
+            _ => match (self.num(a), self.num(b)) {
+                (Some(x), Some(y)) => num_eq(&x, &y),
+                _ => false,
+            },
+        }
+    }
+
     fn num(&self, v: Value) -> Option<Num> {
         match v {
             Value::Bool(b) => Some(Num::I(b as i64)),
             Value::Int(i) => Some(Num::I(i)),
             Value::Float(f) => Some(Num::F(f)),
             Value::Obj(id) => match self.get(id) {
-                Obj::Int(b) => Some(Num::B(b.clone())),
+                Obj::Int(b) => Some(Num::B((**b).clone())),
                 Obj::Float(f) => Some(Num::F(*f)),
                 _ => None,
             },
@@ -466,7 +560,72 @@ fn hash_float<H: Hasher>(h: &mut H, f: f64) {
     f.to_bits().hash(h);
 }
 
+impl KeyIndex {
+    /// The part of a key's hash the index keeps.
+    #[inline]
+    fn short(h: u64) -> u32 {
+        (h >> 32) as u32
+    }
+
+    /// The table hash of a kept part (low bits pick the bucket, the top ones the tag).
+    #[inline]
+    fn spread(short: u32) -> u64 {
+        ((short as u64) << 32) | short as u64
+    }
+
+    /// The position of the entry whose key equals `key` (hash `h`), given each position's
+    /// key.
+    fn find(
+        &self,
+        heap: &mut Heap,
+        h: u64,
+        key: Value,
+        depth: usize,
+        key_at: impl Fn(u32) -> Value,
+    ) -> Result<Option<u32>, HashError> {
+        let short = Self::short(h);
+        let mut err = None;
+        let found = self
+            .table
+            .find(Self::spread(short), |&(i, s)| {
+                if err.is_some() || s != short {
+                    return false;
+                }
+                match heap.key_eq_at(key_at(i), key, depth) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        err = Some(e);
+                        false
+                    }
+                }
+            })
+            .map(|&(i, _)| i);
+        match err {
+            Some(e) => Err(e),
+            None => Ok(found),
+        }
+    }
+
+    /// Records that position `i` has a key of hash `h`.
+    fn insert(&mut self, h: u64, i: u32) {
+        let short = Self::short(h);
+        self.table.insert_unique(Self::spread(short), (i, short), |&(_, s)| Self::spread(s));
+    }
+
+    /// Room for `n` more keys.
+    fn reserve(&mut self, n: usize) {
+        self.table.reserve(n, |&(_, s)| Self::spread(s));
+    }
+}
+
 impl Dict {
+    /// Most entries a dict holds without a hash index.
+    pub const SMALL: usize = 8;
+
+    /// An empty dict with room for `n` entries.
+    pub fn with_capacity(n: usize) -> Dict {
+        Dict { entries: Vec::with_capacity(n), index: None }
+    }
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -475,39 +634,87 @@ impl Dict {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+    /// Room for `n` more entries.
+    pub fn reserve(&mut self, n: usize) {
+        self.entries.reserve(n);
+        if let Some(index) = self.index.as_deref_mut() {
+            index.reserve(n);
+        }
+    }
     /// `d[key] = value` with Python's key merging.
+    #[inline]
     pub fn set_item(&mut self, heap: &mut Heap, key: Value, value: Value) -> Result<(), HashError> {
+        if self.index.is_none() && self.entries.len() < Self::SMALL && heap.plain_key(key)? {
+            // Spend one unit of work, as hashing the key would.
+            heap.spend()?;
+            match self.find_small(heap, key) {
+                Some(i) => self.entries[i].1 = value,
+                None => self.entries.push((key, value)),
+            }
+            return Ok(());
+        }
+        self.set_item_indexed(heap, key, value)
+    }
+
+    /// `set_item` through the hash index (built first if the dict has none yet).
+    #[inline(never)]
+    fn set_item_indexed(&mut self, heap: &mut Heap, key: Value, value: Value) -> Result<(), HashError> {
+        if self.index.is_none() {
+            self.build_index(heap)?;
+        }
         let h = heap.key_hash(key)?;
-        let mut err = None;
-        let found = {
-            let entries = &self.entries;
-            self.index.find(h, |&i| {
-                if err.is_some() || self.hashes[i as usize] != h {
-                    return false;
-                }
-                match heap.key_eq(entries[i as usize].0, key) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        err = Some(e);
-                        false
-                    }
-                }
-            })
-        }
-        .copied();
-        if let Some(e) = err {
-            return Err(e);
-        }
-        match found {
+        let index = self.index.as_deref_mut().expect("built above");
+        let entries = &self.entries;
+        match index.find(heap, h, key, 0, |i| entries[i as usize].0)? {
             Some(i) => self.entries[i as usize].1 = value,
             None => {
-                let i = self.entries.len() as u32;
+                index.insert(h, self.entries.len() as u32);
                 self.entries.push((key, value));
-                self.hashes.push(h);
-                let hashes = &self.hashes;
-                self.index.insert_unique(h, i, |&j| hashes[j as usize]);
             }
         }
+        Ok(())
+    }
+
+    /// The entry whose key equals the plain `key`, in a dict without an index (so every
+    /// key is plain). A str or bytes key is read once and compared with the entries of its
+    /// own type only; other keys take [`Heap::plain_eq`].
+    #[inline]
+    fn find_small(&self, heap: &Heap, key: Value) -> Option<usize> {
+        if let Value::Obj(x) = key {
+            match heap.get(x) {
+                Obj::Str(s) => return self.find_text(heap, x, s.as_bytes(), true),
+                Obj::Bytes(b) => return self.find_text(heap, x, b, false),
+                _ => {}
+            }
+        }
+        self.entries.iter().position(|e| heap.plain_eq(e.0, key))
+    }
+
+    /// The entry whose key is object `x`, or a str (`of_str`) or bytes equal to `text`.
+    #[inline]
+    fn find_text(&self, heap: &Heap, x: ObjId, text: &[u8], of_str: bool) -> Option<usize> {
+        self.entries.iter().position(|e| match e.0 {
+            Value::Obj(y) => {
+                y == x
+                    || match heap.get(y) {
+                        Obj::Str(t) => of_str && t.as_bytes() == text,
+                        Obj::Bytes(t) => !of_str && &t[..] == text,
+                        _ => false,
+                    }
+            }
+            _ => false,
+        })
+    }
+
+    /// Hashes every key into a new index (the dict outgrew the linear scan, or a key needs
+    /// hashing).
+    fn build_index(&mut self, heap: &mut Heap) -> Result<(), HashError> {
+        let mut index = KeyIndex::default();
+        index.reserve(self.entries.capacity().max(self.entries.len() + 1));
+        for (i, &(k, _)) in self.entries.iter().enumerate() {
+            index.insert(heap.key_hash(k)?, i as u32);
+        }
+        self.index = Some(Box::new(index));
         Ok(())
     }
 }
@@ -523,26 +730,7 @@ impl Set {
     }
     fn find(&self, heap: &mut Heap, item: Value, depth: usize) -> Result<Option<u32>, HashError> {
         let h = heap.key_hash_at(item, depth)?;
-        let mut err = None;
-        let found = self
-            .index
-            .find(h, |&i| {
-                if err.is_some() || self.hashes[i as usize] != h {
-                    return false;
-                }
-                match heap.key_eq_at(self.items[i as usize], item, depth) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        err = Some(e);
-                        false
-                    }
-                }
-            })
-            .copied();
-        match err {
-            Some(e) => Err(e),
-            None => Ok(found),
-        }
+        self.index.find(heap, h, item, depth, |i| self.items[i as usize])
     }
     /// `s.add(item)`: keeps the first equal item.
     pub fn add(&mut self, heap: &mut Heap, item: Value) -> Result<(), HashError> {
@@ -550,11 +738,8 @@ impl Set {
         if self.find(heap, item, 0)?.is_some() {
             return Ok(());
         }
-        let i = self.items.len() as u32;
+        self.index.insert(h, self.items.len() as u32);
         self.items.push(item);
-        self.hashes.push(h);
-        let hashes = &self.hashes;
-        self.index.insert_unique(h, i, |&j| hashes[j as usize]);
         Ok(())
     }
 }
@@ -572,7 +757,7 @@ mod tests {
     fn numeric_keys_merge_like_python() {
         let mut heap = Heap::new(100, u64::MAX);
         let mut d = Dict::default();
-        let big = heap.alloc(Obj::Int(BigInt::from(1u64 << 62) * 4));
+        let big = heap.alloc(Obj::Int(Box::new(BigInt::from(1u64 << 62) * 4)));
         d.set_item(&mut heap, Value::Int(1), Value::Int(10)).unwrap();
         d.set_item(&mut heap, Value::Float(1.0), Value::Int(11)).unwrap();
         d.set_item(&mut heap, Value::Bool(true), Value::Int(12)).unwrap();
@@ -587,6 +772,41 @@ mod tests {
         assert_eq!(vals[0], (Value::Int(1), Value::Int(12)));
         assert_eq!(vals[1], (Value::Float(-0.0), Value::Int(14)));
         assert_eq!(vals[2], (Value::Obj(big), Value::Int(16)));
+    }
+
+    /// Small dicts scan, bigger ones (or ones with a tuple key) hash: the same merging
+    /// either way, across the switch.
+    #[test]
+    fn small_and_indexed_dicts_merge_alike() {
+        for n in [3, Dict::SMALL - 1, Dict::SMALL, Dict::SMALL + 1, 40] {
+            for tuple_first in [false, true] {
+                let mut heap = Heap::new(100, u64::MAX);
+                let mut d = Dict::default();
+                if tuple_first {
+                    let t = heap.alloc(Obj::Tuple(vec![Value::Int(7)]));
+                    d.set_item(&mut heap, Value::Obj(t), Value::None).unwrap();
+                }
+                let strs: Vec<ObjId> = (0..n).map(|i| heap.alloc(Obj::Str(PyStr::from_str(&format!("k{i}"))))).collect();
+                let bytes: Vec<ObjId> = (0..n).map(|i| heap.alloc(Obj::Bytes(Blob::new(format!("k{i}").as_bytes())))).collect();
+                for (i, &s) in strs.iter().enumerate() {
+                    d.set_item(&mut heap, Value::Obj(s), Value::Int(1)).unwrap();
+                    d.set_item(&mut heap, Value::Int(i as i64), Value::Int(2)).unwrap();
+                }
+                // Equal strs (other objects), equal numbers of other types, bytes (distinct).
+                for (i, &b) in bytes.iter().enumerate() {
+                    let again = heap.alloc(Obj::Str(PyStr::from_str(&format!("k{i}"))));
+                    d.set_item(&mut heap, Value::Obj(again), Value::Int(3)).unwrap();
+                    d.set_item(&mut heap, Value::Float(i as f64), Value::Int(4)).unwrap();
+                    d.set_item(&mut heap, Value::Obj(b), Value::Int(5)).unwrap();
+                }
+                let base = tuple_first as usize;
+                assert_eq!(d.len(), base + 3 * n, "n={n}");
+                assert_eq!(d.entries[base], (Value::Obj(strs[0]), Value::Int(3)));
+                assert_eq!(d.entries[base + 1], (Value::Int(0), Value::Int(4)));
+                let l = heap.alloc(Obj::List(vec![]));
+                assert_eq!(d.set_item(&mut heap, Value::Obj(l), Value::None), Err(HashError::Unhashable("list")));
+            }
+        }
     }
 
     #[test]

@@ -69,23 +69,25 @@ fn explain(want: &[u8], got: &[u8]) -> String {
 /// REDUCE ran first), so one pass in id order folds nested ones first.
 fn fold_reductions(heap: &mut Heap) {
     for id in 0..heap.objs.len() as u32 {
-        let Obj::Object { new: Construction::Call { callable: Value::Obj(c), args }, ops } = heap.get(id) else { continue };
-        if !ops.is_empty() {
+        let Obj::Object(o) = heap.get(id) else { continue };
+        let Construction::Call { callable: Value::Obj(c), args } = &o.new else { continue };
+        if !o.ops.is_empty() {
             continue;
         }
-        let Obj::Global { module, name } = heap.get(*c) else { continue };
+        let Obj::Global(g) = heap.get(*c) else { continue };
+        let (module, name) = (&g.module, &g.name);
         let arg = |i: usize| args.get(i).and_then(|v| if let Value::Obj(a) = v { Some(heap.get(*a)) } else { None });
         let folded = match (module.as_str(), name.as_str(), args.len()) {
             (Some("_codecs"), Some("encode"), 2) => match (arg(0), arg(1)) {
                 (Some(Obj::Str(s)), Some(Obj::Str(e))) if e.as_str() == Some("latin1") => {
-                    Some(Obj::Bytes(s.as_str().unwrap().chars().map(|c| c as u32 as u8).collect()))
+                    Some(Obj::Bytes(s.as_str().unwrap().chars().map(|c| c as u32 as u8).collect::<Vec<u8>>().into()))
                 }
                 _ => None,
             },
-            (Some("builtins"), Some("bytes"), 0) => Some(Obj::Bytes(vec![])),
+            (Some("builtins"), Some("bytes"), 0) => Some(Obj::Bytes(Default::default())),
             (Some("builtins"), Some("bytearray"), 0) => Some(Obj::ByteArray(vec![])),
             (Some("builtins"), Some("bytearray"), 1) => match arg(0) {
-                Some(Obj::Bytes(b)) => Some(Obj::ByteArray(b.clone())),
+                Some(Obj::Bytes(b)) => Some(Obj::ByteArray(b.to_vec())),
                 _ => None,
             },
             (Some("builtins"), Some(n @ ("set" | "frozenset")), 1) => match arg(0) {
@@ -95,7 +97,7 @@ fn fold_reductions(heap: &mut Heap) {
                     for it in items {
                         s.add(heap, it).unwrap();
                     }
-                    Some(if frozen { Obj::FrozenSet(s) } else { Obj::Set(s) })
+                    Some(if frozen { Obj::FrozenSet(Box::new(s)) } else { Obj::Set(Box::new(s)) })
                 }
                 _ => None,
             },

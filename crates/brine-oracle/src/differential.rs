@@ -151,10 +151,22 @@ impl Differential {
     /// Compares brine's disassembler with pickletools.genops (`None` without an
     /// interpreter).
     pub fn check_genops(&self, data: &[u8]) -> Option<(Outcome, Outcome, Verdict)> {
-        let c = self.c.as_ref()?;
-        let theirs = c.genops(data)?;
-        let ours = self.codec.genops(data)?;
-        let v = verdict::compare_genops("brine-dis", &ours, "pickletools", &theirs);
-        Some((ours, theirs, v))
+        self.check_genops_batch(&[data]).pop()
+    }
+
+    /// [`Differential::check_genops`] for many pickles, with one trip to the interpreter
+    /// (empty without an interpreter).
+    pub fn check_genops_batch(&self, inputs: &[&[u8]]) -> Vec<(Outcome, Outcome, Verdict)> {
+        let Some(c) = self.c.as_ref() else { return vec![] };
+        let theirs = c.genops_batch(inputs);
+        inputs
+            .iter()
+            .zip(theirs)
+            .filter_map(|(d, theirs)| {
+                let ours = self.codec.genops(d)?;
+                let v = verdict::compare_genops("brine-dis", &ours, "pickletools", &theirs);
+                Some((ours, theirs, v))
+            })
+            .collect()
     }
 }

@@ -13,7 +13,7 @@ mod compat_table;
 use crate::error::{Error, ErrorCode};
 use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
 use crate::pytext::{self, PyInt};
-use crate::value::{Construction, Dict, HashError, Heap, Obj, ObjId, ObjOp, PyStr, Set, Value};
+use crate::value::{Blob, Construction, Dict, HashError, Heap, Obj, ObjId, ObjOp, PyStr, Set, Value};
 use num_bigint::BigInt;
 use std::collections::HashMap;
 
@@ -112,38 +112,87 @@ pub fn decode_counted(data: &[u8], opts: &DecodeOptions) -> (Result<Decoded, Err
 
 type R<T> = Result<T, ErrorCode>;
 
-/// The memo: dense for small indices, sparse beyond, so a huge PUT index costs nothing.
-#[derive(Default)]
+/// The memo: a dense vector for indices below a bound, a hash map beyond (so a huge PUT
+/// index costs nothing). The bound grows with the input, so a pickle with millions of
+/// memoized objects stays on the dense path, while a hostile index can make the vector at
+/// most a few times the input's size.
+///
+/// Nearly everything memoized is an object, so a dense slot is just its id (4 bytes, not
+/// the 16 of a [`Value`]: the memo of a big pickle is a large part of the memory a decode
+/// touches); any other value sits in `others` with [`OTHER`] in its slot.
 struct Memo {
-    dense: Vec<Option<Value>>,
-    sparse: HashMap<u64, Value>,
+    dense: Vec<u32>,
+    /// Values of the [`OTHER`] slots, and every entry at `dense_max` or beyond.
+    others: HashMap<u64, Value>,
+    /// Indices below this are dense.
+    dense_max: u64,
+    /// Number of entries (MEMOIZE's next index).
     len: usize,
 }
 
-const DENSE_MAX: u64 = 1 << 20;
+/// A dense memo slot with no entry.
+const EMPTY: u32 = u32::MAX;
+/// A dense memo slot whose value is in [`Memo::others`].
+const OTHER: u32 = u32::MAX - 1;
 
 impl Memo {
+    fn new(input_len: usize) -> Memo {
+        Memo { dense: Vec::new(), others: HashMap::new(), dense_max: (1 << 20).max(input_len as u64), len: 0 }
+    }
+
+    #[inline(always)]
     fn get(&self, idx: u64) -> Option<Value> {
-        if idx < DENSE_MAX {
-            self.dense.get(idx as usize).copied().flatten()
+        if idx < self.dense_max {
+            match self.dense.get(idx as usize) {
+                Some(&id) if id < OTHER => Some(Value::Obj(id)),
+                Some(&OTHER) => self.others.get(&idx).copied(),
+                _ => None,
+            }
         } else {
-            self.sparse.get(&idx).copied()
+            self.others.get(&idx).copied()
         }
     }
-    fn put(&mut self, idx: u64, v: Value) -> bool {
-        let was = if idx < DENSE_MAX {
-            let i = idx as usize;
-            if i >= self.dense.len() {
-                self.dense.resize(i + 1, None);
-            }
-            self.dense[i].replace(v)
-        } else {
-            self.sparse.insert(idx, v)
+
+    /// Sets entry `idx`; false (and nothing set) when that would make more than `max`
+    /// entries.
+    #[inline(always)]
+    fn put(&mut self, idx: u64, v: &Value, max: usize) -> bool {
+        let i = idx as usize;
+        let slot = match *v {
+            Value::Obj(id) if id < OTHER => id,
+            _ => OTHER,
         };
-        if was.is_none() {
+        if idx == self.dense.len() as u64 && idx < self.dense_max && slot != OTHER {
+            // The usual case: MEMOIZE, or PUT of the next index, of an object.
+            if self.len >= max {
+                return false;
+            }
+            self.dense.push(slot);
             self.len += 1;
+            return true;
         }
-        was.is_none()
+        self.put_slow(idx, i, slot, *v, max)
+    }
+
+    /// `put` of a value that is not an object, or past the dense vector's end.
+    fn put_slow(&mut self, idx: u64, i: usize, slot: u32, v: Value, max: usize) -> bool {
+        let fresh = self.get(idx).is_none();
+        if fresh && self.len >= max {
+            return false;
+        }
+        self.len += fresh as usize;
+        if idx < self.dense_max {
+            if i >= self.dense.len() {
+                self.dense.resize(i + 1, EMPTY);
+            }
+            self.dense[i] = slot;
+            if slot != OTHER {
+                self.others.remove(&idx);
+                return true;
+            }
+        }
+        self.others.insert(idx, v);
+        true
     }
 }
 
@@ -154,13 +203,20 @@ struct Machine<'a> {
     opts: &'a DecodeOptions,
     heap: Heap,
     stack: Vec<Value>,
+    /// Stack positions of the MARKs, innermost last.
     marks: Vec<usize>,
+    /// The innermost mark's position, or 0: nothing below it may be popped.
+    fence: usize,
     memo: Memo,
     proto: u8,
     globals: HashMap<(PyStr, PyStr), ObjId>,
     next_buffer: usize,
     alloc_left: usize,
     op_counts: Option<Box<[u32; 256]>>,
+    /// An empty dict that stands in the heap for a dict being filled (taken out so that
+    /// its keys can be hashed against the heap): a key that is the dict itself is then
+    /// still an unhashable dict. Made on first use.
+    spare_dict: Option<Box<Dict>>,
 }
 
 fn hash_err(e: HashError, limits: &Limits) -> ErrorCode {
@@ -181,12 +237,14 @@ impl<'a> Machine<'a> {
             heap: Heap::new(opts.limits.max_depth, opts.limits.max_work.saturating_add(16 * data.len() as u64)),
             stack: Vec::with_capacity(64),
             marks: Vec::new(),
-            memo: Memo::default(),
+            fence: 0,
+            memo: Memo::new(data.len()),
             proto: 0,
             globals: HashMap::new(),
             next_buffer: 0,
             alloc_left: opts.limits.max_alloc,
             op_counts: opts.count_ops.then(|| Box::new([0u32; 256])),
+            spare_dict: None,
         }
         .with_buffers()
     }
@@ -198,7 +256,7 @@ impl<'a> Machine<'a> {
 
     // ---- input ----
 
-    #[inline]
+    #[inline(always)]
     fn read(&mut self, n: usize) -> R<&'a [u8]> {
         if n > self.data.len() - self.pos {
             return Err(ErrorCode::Truncated);
@@ -208,9 +266,21 @@ impl<'a> Machine<'a> {
         Ok(s)
     }
 
-    #[inline]
+    /// The next `N` bytes (an opcode's fixed-size argument).
+    #[inline(always)]
+    fn read_array<const N: usize>(&mut self) -> R<[u8; N]> {
+        match self.data.get(self.pos..self.pos + N) {
+            Some(s) => {
+                self.pos += N;
+                Ok(s.try_into().expect("N bytes"))
+            }
+            None => Err(ErrorCode::Truncated),
+        }
+    }
+
+    #[inline(always)]
     fn read_u8(&mut self) -> R<u8> {
-        Ok(self.read(1)?[0])
+        Ok(self.read_array::<1>()?[0])
     }
 
     /// `_Unpickler_Readline`: the line including its newline; no newline is "truncated".
@@ -223,6 +293,16 @@ impl<'a> Machine<'a> {
             }
             None => Err(ErrorCode::Truncated),
         }
+    }
+
+    /// The [`Blob::INLINE`] input bytes from `start`, when an argument of `len` bytes there
+    /// fits inline and the input goes on that far (see [`Blob::from_window`]).
+    #[inline(always)]
+    fn window(&self, start: usize, len: usize) -> Option<&'a [u8; Blob::INLINE]> {
+        if len > Blob::INLINE {
+            return None;
+        }
+        self.data.get(start..start + Blob::INLINE).map(|w| w.try_into().expect("INLINE bytes"))
     }
 
     /// `calc_binsize`: little-endian unsigned; `None` when above `PY_SSIZE_T_MAX`.
@@ -249,21 +329,28 @@ impl<'a> Machine<'a> {
 
     // ---- stack ----
 
-    #[inline]
+    #[inline(always)]
     fn fence(&self) -> usize {
-        self.marks.last().copied().unwrap_or(0)
+        self.fence
+    }
+
+    /// MARK.
+    #[inline]
+    fn push_mark(&mut self) {
+        self.fence = self.stack.len();
+        self.marks.push(self.fence);
     }
 
     fn underflow(&self) -> ErrorCode {
         ErrorCode::StackUnderflow { at_mark: !self.marks.is_empty() }
     }
 
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, v: Value) {
         self.stack.push(v);
     }
 
-    #[inline]
+    #[inline(always)]
     fn pop(&mut self) -> R<Value> {
         if self.stack.len() <= self.fence() {
             return Err(self.underflow());
@@ -271,6 +358,7 @@ impl<'a> Machine<'a> {
         Ok(self.stack.pop().unwrap())
     }
 
+    #[inline(always)]
     fn top(&self) -> R<Value> {
         if self.stack.len() <= self.fence() {
             return Err(self.underflow());
@@ -279,8 +367,11 @@ impl<'a> Machine<'a> {
     }
 
     /// `marker()`: pops the topmost mark and returns its stack position.
+    #[inline]
     fn marker(&mut self) -> R<usize> {
-        self.marks.pop().ok_or(ErrorCode::NoMark)
+        let m = self.marks.pop().ok_or(ErrorCode::NoMark)?;
+        self.fence = self.marks.last().copied().unwrap_or(0);
+        Ok(m)
     }
 
     /// `Pdata_poptuple`/`Pdata_poplist`: the items from `start` up.
@@ -293,6 +384,7 @@ impl<'a> Machine<'a> {
 
     // ---- objects ----
 
+    #[inline(always)]
     fn charge(&mut self, n: usize) -> R<()> {
         if n > self.alloc_left {
             return Err(ErrorCode::SizeLimit(self.opts.limits.max_alloc));
@@ -308,7 +400,14 @@ impl<'a> Machine<'a> {
 
     fn new_str(&mut self, s: Vec<u8>) -> R<Value> {
         self.charge(s.len() + 16)?;
-        Ok(self.obj(Obj::Str(PyStr(s.into_boxed_slice()))))
+        Ok(self.obj(Obj::Str(PyStr(s.into()))))
+    }
+
+    /// A str copied from the input (already checked to be surrogatepass UTF-8).
+    #[inline]
+    fn new_str_from(&mut self, s: &[u8]) -> R<Value> {
+        self.charge(s.len() + 16)?;
+        Ok(self.obj(Obj::Str(PyStr(Blob::new(s)))))
     }
 
     fn new_tuple(&mut self, items: Vec<Value>) -> R<Value> {
@@ -321,7 +420,7 @@ impl<'a> Machine<'a> {
             PyInt::Small(i) => Value::Int(i),
             PyInt::Big(b) => {
                 self.charge(b.bits() as usize / 8 + 16)?;
-                self.obj(Obj::Int(b))
+                self.obj(Obj::Int(Box::new(b)))
             }
         })
     }
@@ -347,8 +446,8 @@ impl<'a> Machine<'a> {
 
     fn record_op(&mut self, target: Value, op: ObjOp) {
         if let Value::Obj(id) = target {
-            if let Obj::Object { ops, .. } = self.heap.get_mut(id) {
-                ops.push(op);
+            if let Obj::Object(o) = self.heap.get_mut(id) {
+                o.ops.push(op);
             }
         }
     }
@@ -358,14 +457,14 @@ impl<'a> Machine<'a> {
     fn call(&mut self, callable: Value, args: Vec<Value>) -> R<Value> {
         if self.is_global(callable) || self.is_record(callable) {
             self.charge(16 * args.len() + 32)?;
-            return Ok(self.obj(Obj::Object { new: Construction::Call { callable, args }, ops: vec![] }));
+            return Ok(self.obj(Obj::object(Construction::Call { callable, args })));
         }
         Err(ErrorCode::Type(format!("'{}' object is not callable", self.type_name(callable))))
     }
 
     fn newobj(&mut self, cls: Value, args: Vec<Value>, kwargs: Vec<(Value, Value)>) -> R<Value> {
         self.charge(16 * (args.len() + 2 * kwargs.len()) + 32)?;
-        Ok(self.obj(Obj::Object { new: Construction::NewObj { cls, args, kwargs }, ops: vec![] }))
+        Ok(self.obj(Obj::object(Construction::NewObj { cls, args, kwargs })))
     }
 
     /// `instantiate()`: no arguments and a class means `cls.__new__(cls)`.
@@ -406,24 +505,32 @@ impl<'a> Machine<'a> {
             return Ok(Value::Obj(id));
         }
         self.charge(key.0 .0.len() + key.1 .0.len() + 32)?;
-        let id = self.heap.alloc(Obj::Global { module: key.0.clone(), name: key.1.clone() });
+        let id = self.heap.alloc(Obj::global(key.0.clone(), key.1.clone()));
         self.globals.insert(key, id);
         Ok(Value::Obj(id))
     }
 
-    fn memo_put(&mut self, idx: u64, v: Value) -> R<()> {
+    /// `memo[idx] = top of stack`. The top is matched where it lies rather than copied
+    /// out: it was usually pushed by the opcode just before, and reading all 16 bytes of a
+    /// value so freshly (and partly) written stalls the processor.
+    #[inline(always)]
+    fn memo_put_top(&mut self, idx: u64) -> R<()> {
+        if self.stack.len() <= self.fence() {
+            return Err(self.underflow());
+        }
+        let top = self.stack.last().expect("above the fence");
         // _Unpickler_MemoPut grows its array to idx*2 slots; beyond PY_SSIZE_T_MAX/8 bytes
         // that is a MemoryError on any machine.
-        if idx.checked_mul(2).is_none_or(|n| n > (i64::MAX as u64) / 8) {
+        if idx > (i64::MAX as u64) / 16 {
             return Err(ErrorCode::Memory("memo index too large for the C unpickler's memo".into()));
         }
-        if self.memo.get(idx).is_none() && self.memo.len >= self.opts.limits.max_memo {
+        if !self.memo.put(idx, top, self.opts.limits.max_memo) {
             return Err(ErrorCode::MemoLimit(self.opts.limits.max_memo));
         }
-        self.memo.put(idx, v);
         Ok(())
     }
 
+    #[inline(always)]
     fn memo_get(&mut self, idx: u64) -> R<()> {
         match self.memo.get(idx) {
             Some(v) => {
@@ -436,32 +543,146 @@ impl<'a> Machine<'a> {
 
     // ---- the loop ----
 
+    /// Runs to STOP. The opcodes that make up nearly every real pickle are handled here, in
+    /// the loop; [`Machine::step`] has the rest.
     fn run(&mut self) -> R<Value> {
         loop {
             self.op_start = self.pos;
-            let Some(&op) = self.data.get(self.pos) else {
+            let Some(&byte) = self.data.get(self.pos) else {
                 return Err(ErrorCode::Eof);
             };
             self.pos += 1;
             if let Some(c) = self.op_counts.as_mut() {
-                c[op as usize] += 1;
+                c[byte as usize] += 1;
             }
-            if op == Opcode::STOP.0 {
-                return self.pop();
+            let op = Opcode(byte);
+            match op {
+                Opcode::STOP => return self.pop(),
+                Opcode::MARK => self.push_mark(),
+                Opcode::BININT => {
+                    let s = self.read_array::<4>()?;
+                    self.push(Value::Int(i32::from_le_bytes(s) as i64));
+                }
+                Opcode::BININT1 => {
+                    let b = self.read_u8()?;
+                    self.push(Value::Int(b as i64));
+                }
+                Opcode::BININT2 => {
+                    let s = self.read_array::<2>()?;
+                    self.push(Value::Int(u16::from_le_bytes(s) as i64));
+                }
+                Opcode::NONE => self.push(Value::None),
+                Opcode::NEWTRUE => self.push(Value::Bool(true)),
+                Opcode::NEWFALSE => self.push(Value::Bool(false)),
+                Opcode::REDUCE => {
+                    let args = self.pop()?;
+                    let callable = self.pop()?;
+                    let args = match self.obj_of(args) {
+                        Some(Obj::Tuple(items)) => items.clone(),
+                        _ => return Err(ErrorCode::Type("argument list must be a tuple".into())),
+                    };
+                    let v = self.call(callable, args)?;
+                    self.push(v);
+                }
+                Opcode::BINUNICODE => self.load_counted_binunicode(4)?,
+                Opcode::SHORT_BINUNICODE => self.load_counted_binunicode(1)?,
+                Opcode::SHORT_BINBYTES => self.load_counted_binbytes(1, false)?,
+                Opcode::BINFLOAT => {
+                    let f = f64::from_be_bytes(self.read_array::<8>()?);
+                    let v = self.float(f);
+                    self.push(v);
+                }
+                Opcode::EMPTY_TUPLE => {
+                    let v = self.new_tuple(vec![])?;
+                    self.push(v);
+                }
+                Opcode::TUPLE => {
+                    let i = self.marker()?;
+                    let items = self.pop_from(i)?;
+                    let v = self.new_tuple(items)?;
+                    self.push(v);
+                }
+                Opcode::TUPLE1 | Opcode::TUPLE2 | Opcode::TUPLE3 => {
+                    let n = (op.0 - Opcode::TUPLE1.0 + 1) as usize;
+                    if self.stack.len() < n {
+                        return Err(self.underflow());
+                    }
+                    let items = self.pop_from(self.stack.len() - n)?;
+                    let v = self.new_tuple(items)?;
+                    self.push(v);
+                }
+                Opcode::EMPTY_LIST => {
+                    self.charge(16)?;
+                    let v = self.obj(Obj::List(Vec::new()));
+                    self.push(v);
+                }
+                Opcode::EMPTY_DICT => {
+                    self.charge(16)?;
+                    let v = self.obj(Obj::Dict(Box::default()));
+                    self.push(v);
+                }
+                Opcode::APPEND => {
+                    if self.stack.len().saturating_sub(1) <= self.fence() {
+                        return Err(self.underflow());
+                    }
+                    self.do_append(self.stack.len() - 1)?;
+                }
+                Opcode::APPENDS => {
+                    let i = self.marker()?;
+                    self.do_append(i)?;
+                }
+                Opcode::SETITEM => {
+                    let x = self.stack.len() as isize - 2;
+                    self.do_setitems(x)?;
+                }
+                Opcode::SETITEMS => {
+                    let i = self.marker()?;
+                    self.do_setitems(i as isize)?;
+                }
+                Opcode::BINGET => {
+                    let i = self.read_u8()?;
+                    self.memo_get(i as u64)?;
+                }
+                Opcode::LONG_BINGET => {
+                    let i = u32::from_le_bytes(self.read_array::<4>()?);
+                    self.memo_get(i as u64)?;
+                }
+                Opcode::BINPUT => {
+                    let i = self.read_u8()?;
+                    self.memo_put_top(i as u64)?;
+                }
+                Opcode::LONG_BINPUT => {
+                    let i = u32::from_le_bytes(self.read_array::<4>()?);
+                    self.memo_put_top(i as u64)?;
+                }
+                Opcode::MEMOIZE => {
+                    let idx = self.memo.len as u64;
+                    self.memo_put_top(idx)?;
+                }
+                Opcode::FRAME => {
+                    let s = self.read_array::<8>()?;
+                    let Some(n) = Self::binsize(&s) else {
+                        return Err(ErrorCode::Overflow("FRAME length exceeds system's maximum".into()));
+                    };
+                    // The C unpickler only checks that the frame's bytes are there, then reads
+                    // on as if there were no frame (frame boundaries are not enforced).
+                    if n > self.data.len() - self.pos {
+                        return Err(ErrorCode::Truncated);
+                    }
+                }
+                _ => self.step(op)?,
             }
-            self.step(Opcode(op))?;
         }
     }
 
+    /// One of the less common opcodes.
+    #[inline(never)]
     fn step(&mut self, op: Opcode) -> R<()> {
         match op {
-            Opcode::MARK => {
-                self.marks.push(self.stack.len());
-            }
             Opcode::POP => {
                 let len = self.stack.len();
                 if self.marks.last() == Some(&len) {
-                    self.marks.pop();
+                    self.marker()?;
                 } else if len <= self.fence() {
                     return Err(self.underflow());
                 } else {
@@ -478,24 +699,9 @@ impl<'a> Machine<'a> {
             }
             Opcode::FLOAT => self.load_float()?,
             Opcode::INT => self.load_int()?,
-            Opcode::BININT => {
-                let s = self.read(4)?;
-                self.push(Value::Int(Self::binint(s)));
-            }
-            Opcode::BININT1 => {
-                let b = self.read_u8()?;
-                self.push(Value::Int(b as i64));
-            }
-            Opcode::BININT2 => {
-                let s = self.read(2)?;
-                self.push(Value::Int(u16::from_le_bytes([s[0], s[1]]) as i64));
-            }
             Opcode::LONG => self.load_long()?,
             Opcode::LONG1 => self.load_counted_long(1)?,
             Opcode::LONG4 => self.load_counted_long(4)?,
-            Opcode::NONE => self.push(Value::None),
-            Opcode::NEWTRUE => self.push(Value::Bool(true)),
-            Opcode::NEWFALSE => self.push(Value::Bool(false)),
             Opcode::PERSID => {
                 let line = self.readline()?;
                 let body = &line[..line.len() - 1];
@@ -505,22 +711,12 @@ impl<'a> Machine<'a> {
                     ));
                 }
                 let pid = self.new_str(body.to_vec())?;
-                let v = self.obj(Obj::Object { new: Construction::PersId(pid), ops: vec![] });
+                let v = self.obj(Obj::object(Construction::PersId(pid)));
                 self.push(v);
             }
             Opcode::BINPERSID => {
                 let pid = self.pop()?;
-                let v = self.obj(Obj::Object { new: Construction::PersId(pid), ops: vec![] });
-                self.push(v);
-            }
-            Opcode::REDUCE => {
-                let args = self.pop()?;
-                let callable = self.pop()?;
-                let args = match self.obj_of(args) {
-                    Some(Obj::Tuple(items)) => items.clone(),
-                    _ => return Err(ErrorCode::Type("argument list must be a tuple".into())),
-                };
-                let v = self.call(callable, args)?;
+                let v = self.obj(Obj::object(Construction::PersId(pid)));
                 self.push(v);
             }
             Opcode::STRING => self.load_string()?,
@@ -533,53 +729,15 @@ impl<'a> Machine<'a> {
                 let v = self.new_str(s)?;
                 self.push(v);
             }
-            Opcode::BINUNICODE => self.load_counted_binunicode(4)?,
-            Opcode::SHORT_BINUNICODE => self.load_counted_binunicode(1)?,
             Opcode::BINUNICODE8 => self.load_counted_binunicode(8)?,
             Opcode::BINBYTES => self.load_counted_binbytes(4, false)?,
-            Opcode::SHORT_BINBYTES => self.load_counted_binbytes(1, false)?,
             Opcode::BINBYTES8 => self.load_counted_binbytes(8, false)?,
             Opcode::BYTEARRAY8 => self.load_counted_binbytes(8, true)?,
-            Opcode::BINFLOAT => {
-                let s = self.read(8)?;
-                let f = f64::from_be_bytes(s.try_into().unwrap());
-                let v = self.float(f);
-                self.push(v);
-            }
-            Opcode::EMPTY_TUPLE => {
-                let v = self.new_tuple(vec![])?;
-                self.push(v);
-            }
-            Opcode::TUPLE => {
-                let i = self.marker()?;
-                let items = self.pop_from(i)?;
-                let v = self.new_tuple(items)?;
-                self.push(v);
-            }
-            Opcode::TUPLE1 | Opcode::TUPLE2 | Opcode::TUPLE3 => {
-                let n = (op.0 - Opcode::TUPLE1.0 + 1) as usize;
-                if self.stack.len() < n {
-                    return Err(self.underflow());
-                }
-                let items = self.pop_from(self.stack.len() - n)?;
-                let v = self.new_tuple(items)?;
-                self.push(v);
-            }
-            Opcode::EMPTY_LIST => {
-                self.charge(16)?;
-                let v = self.obj(Obj::List(Vec::new()));
-                self.push(v);
-            }
             Opcode::LIST => {
                 let i = self.marker()?;
                 let items = self.pop_from(i)?;
                 self.charge(16 * items.len() + 16)?;
                 let v = self.obj(Obj::List(items));
-                self.push(v);
-            }
-            Opcode::EMPTY_DICT => {
-                self.charge(16)?;
-                let v = self.obj(Obj::Dict(Dict::default()));
                 self.push(v);
             }
             Opcode::DICT => {
@@ -588,48 +746,30 @@ impl<'a> Machine<'a> {
                 if (j - i) % 2 != 0 {
                     return Err(ErrorCode::Unpickling("odd number of items for DICT".into()));
                 }
-                let items = self.stack.split_off(i);
-                self.charge(24 * items.len() + 16)?;
-                let mut d = Dict::default();
-                for kv in items.chunks_exact(2) {
+                self.charge(24 * (j - i) + 16)?;
+                let mut d = Box::new(Dict::with_capacity((j - i) / 2));
+                for kv in self.stack[i..].chunks_exact(2) {
                     d.set_item(&mut self.heap, kv[0], kv[1]).map_err(|e| hash_err(e, &self.opts.limits))?;
                 }
+                self.stack.truncate(i);
                 let v = self.obj(Obj::Dict(d));
                 self.push(v);
             }
             Opcode::EMPTY_SET => {
                 self.charge(16)?;
-                let v = self.obj(Obj::Set(Set::default()));
+                let v = self.obj(Obj::Set(Box::default()));
                 self.push(v);
             }
             Opcode::FROZENSET => {
                 let i = self.marker()?;
                 let items = self.pop_from(i)?;
                 self.charge(24 * items.len() + 16)?;
-                let mut s = Set::default();
+                let mut s = Box::new(Set::default());
                 for it in items {
                     s.add(&mut self.heap, it).map_err(|e| hash_err(e, &self.opts.limits))?;
                 }
                 let v = self.obj(Obj::FrozenSet(s));
                 self.push(v);
-            }
-            Opcode::APPEND => {
-                if self.stack.len().saturating_sub(1) <= self.fence() {
-                    return Err(self.underflow());
-                }
-                self.do_append(self.stack.len() - 1)?;
-            }
-            Opcode::APPENDS => {
-                let i = self.marker()?;
-                self.do_append(i)?;
-            }
-            Opcode::SETITEM => {
-                let x = self.stack.len() as isize - 2;
-                self.do_setitems(x)?;
-            }
-            Opcode::SETITEMS => {
-                let i = self.marker()?;
-                self.do_setitems(i as isize)?;
             }
             Opcode::ADDITEMS => self.load_additems()?,
             Opcode::BUILD => self.load_build()?,
@@ -748,40 +888,17 @@ impl<'a> Machine<'a> {
                 }
                 self.memo_get(idx as u64)?;
             }
-            Opcode::BINGET => {
-                let i = self.read_u8()?;
-                self.memo_get(i as u64)?;
-            }
-            Opcode::LONG_BINGET => {
-                let s = self.read(4)?;
-                self.memo_get(Self::binsize(s).unwrap() as u64)?;
-            }
             Opcode::PUT => {
                 let line = self.readline()?;
                 if line.len() < 2 {
                     return Err(ErrorCode::Truncated);
                 }
-                let v = self.top()?;
+                self.top()?;
                 let idx = parse_memo_index(line)?;
                 if idx < 0 {
                     return Err(ErrorCode::Value("negative PUT argument".into()));
                 }
-                self.memo_put(idx as u64, v)?;
-            }
-            Opcode::BINPUT => {
-                let i = self.read_u8()?;
-                let v = self.top()?;
-                self.memo_put(i as u64, v)?;
-            }
-            Opcode::LONG_BINPUT => {
-                let s = self.read(4)?;
-                let v = self.top()?;
-                self.memo_put(Self::binsize(s).unwrap() as u64, v)?;
-            }
-            Opcode::MEMOIZE => {
-                let v = self.top()?;
-                let idx = self.memo.len as u64;
-                self.memo_put(idx, v)?;
+                self.memo_put_top(idx as u64)?;
             }
             Opcode::PROTO => {
                 let p = self.read_u8()?;
@@ -789,17 +906,6 @@ impl<'a> Machine<'a> {
                     return Err(ErrorCode::Value(format!("unsupported pickle protocol: {p}")));
                 }
                 self.proto = p;
-            }
-            Opcode::FRAME => {
-                let s = self.read(8)?;
-                let Some(n) = Self::binsize(s) else {
-                    return Err(ErrorCode::Overflow("FRAME length exceeds system's maximum".into()));
-                };
-                // The C unpickler only checks that the frame's bytes are there, then reads
-                // on as if there were no frame (frame boundaries are not enforced).
-                if n > self.data.len() - self.pos {
-                    return Err(ErrorCode::Truncated);
-                }
             }
             Opcode::EXT1 | Opcode::EXT2 | Opcode::EXT4 => {
                 let n = match op {
@@ -978,11 +1084,20 @@ impl<'a> Machine<'a> {
         let Some(size) = Self::binsize(s) else {
             return Err(ErrorCode::Overflow("BINUNICODE exceeds system's maximum size".into()));
         };
+        let start = self.pos;
         let body = self.read(size)?;
-        if !pytext::utf8_surrogatepass_ok(body) {
+        // Most strs are short and ASCII: one quick test before the general check.
+        let valid = (body.len() <= 32 && body.is_ascii()) || pytext::utf8_surrogatepass_ok(body);
+        if !valid {
             return Err(ErrorCode::UnicodeDecode("'utf-8' codec can't decode bytes".into()));
         }
-        let v = self.new_str(body.to_vec())?;
+        let v = match self.window(start, size) {
+            Some(w) => {
+                self.charge(size + 16)?;
+                self.obj(Obj::Str(PyStr(Blob::from_window(w, size))))
+            }
+            None => self.new_str_from(body)?,
+        };
         self.push(v);
         Ok(())
     }
@@ -1007,9 +1122,17 @@ impl<'a> Machine<'a> {
         if size == 0 && self.pos == self.data.len() {
             return Err(ErrorCode::Truncated);
         }
+        let start = self.pos;
         let body = self.read(size)?;
         self.charge(size + 16)?;
-        let v = if bytearray { self.obj(Obj::ByteArray(body.to_vec())) } else { self.obj(Obj::Bytes(body.to_vec())) };
+        let v = if bytearray {
+            self.obj(Obj::ByteArray(body.to_vec()))
+        } else {
+            match self.window(start, size) {
+                Some(w) => self.obj(Obj::Bytes(Blob::from_window(w, size))),
+                None => self.obj(Obj::Bytes(Blob::new(body))),
+            }
+        };
         self.push(v);
         Ok(())
     }
@@ -1031,18 +1154,18 @@ impl<'a> Machine<'a> {
         };
         match id.map(|i| self.heap.get(i)) {
             Some(Obj::List(_)) => {
-                let items = self.stack.split_off(x);
-                self.charge(16 * items.len())?;
-                if let Obj::List(l) = self.heap.get_mut(id.unwrap()) {
-                    l.extend(items);
+                self.charge(16 * (len - x))?;
+                if let Obj::List(l) = &mut self.heap.objs[id.unwrap() as usize] {
+                    l.extend_from_slice(&self.stack[x..]);
                 }
+                self.stack.truncate(x);
             }
-            Some(Obj::Object { .. }) => {
-                let items = self.stack.split_off(x);
-                self.charge(16 * items.len())?;
-                for it in items {
-                    self.record_op(target, ObjOp::Append(it));
+            Some(Obj::Object(_)) => {
+                self.charge(16 * (len - x))?;
+                if let Obj::Object(o) = &mut self.heap.objs[id.unwrap() as usize] {
+                    o.ops.extend(self.stack[x..].iter().map(|&it| ObjOp::Append(it)));
                 }
+                self.stack.truncate(x);
             }
             Some(Obj::ByteArray(_)) | Some(Obj::Buffer { readonly: false, .. }) => {
                 let items = self.stack.split_off(x);
@@ -1117,6 +1240,13 @@ impl<'a> Machine<'a> {
             return Err(ErrorCode::Unpickling("odd number of items for SETITEMS".into()));
         }
         let target = self.stack[x - 1];
+        if let Some(Obj::Dict(_)) = self.obj_of(target) {
+            let Value::Obj(id) = target else { unreachable!() };
+            self.charge(16 * (len - x))?;
+            let res = self.fill_dict(id, x);
+            self.stack.truncate(x);
+            return res;
+        }
         let items = self.stack.split_off(x);
         self.charge(16 * items.len())?;
         let Value::Obj(id) = target else {
@@ -1126,20 +1256,6 @@ impl<'a> Machine<'a> {
             )));
         };
         match self.heap.get(id) {
-            Obj::Dict(_) => {
-                let Obj::Dict(mut d) = std::mem::replace(self.heap.get_mut(id), Obj::List(vec![])) else {
-                    unreachable!()
-                };
-                let mut res = Ok(());
-                for kv in items.chunks_exact(2) {
-                    if let Err(e) = d.set_item(&mut self.heap, kv[0], kv[1]) {
-                        res = Err(hash_err(e, &self.opts.limits));
-                        break;
-                    }
-                }
-                *self.heap.get_mut(id) = Obj::Dict(d);
-                res?;
-            }
             Obj::Object { .. } => {
                 for kv in items.chunks_exact(2) {
                     self.record_op(target, ObjOp::SetItem(kv[0], kv[1]));
@@ -1177,6 +1293,30 @@ impl<'a> Machine<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Sets the key/value pairs on the stack from `from` up into dict `id`.
+    fn fill_dict(&mut self, id: ObjId, from: usize) -> R<()> {
+        // The dict is filled outside the heap (its keys are hashed against the heap), with
+        // the empty spare standing in for it meanwhile.
+        self.swap_spare_dict(id);
+        let d = self.spare_dict.as_deref_mut().expect("swapped in");
+        d.reserve((self.stack.len() - from) / 2);
+        let mut res = Ok(());
+        for kv in self.stack[from..].chunks_exact(2) {
+            if let Err(e) = d.set_item(&mut self.heap, kv[0], kv[1]) {
+                res = Err(hash_err(e, &self.opts.limits));
+                break;
+            }
+        }
+        self.swap_spare_dict(id);
+        res
+    }
+
+    fn swap_spare_dict(&mut self, id: ObjId) {
+        if let Obj::Dict(d) = &mut self.heap.objs[id as usize] {
+            std::mem::swap(d, self.spare_dict.get_or_insert_with(Box::default));
+        }
     }
 
     fn load_additems(&mut self) -> R<()> {
@@ -1323,4 +1463,44 @@ fn ascii_bytes(s: Vec<u8>) -> R<Vec<u8>> {
 #[inline]
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     hay.iter().position(|&b| b == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dict_is_no_key_of_itself() {
+        // d = {}; d[d] = 1 (SETITEMS, then SETITEM): unhashable type: 'dict', as in CPython.
+        for p in [&b"}q\x00(h\x00K\x01u."[..], b"}q\x00h\x00K\x01s."] {
+            let e = decode(p).unwrap_err();
+            assert_eq!(e.code, ErrorCode::Type("unhashable type: 'dict'".into()));
+        }
+    }
+
+    #[test]
+    fn memo_holds_objects_and_other_values_alike() {
+        let mut m = Memo::new(0);
+        let far = m.dense_max + 5;
+        assert!(m.put(0, &Value::Obj(7), 10));
+        assert!(m.put(1, &Value::Int(-3), 10));
+        assert!(m.put(5, &Value::Obj(OTHER + 1), 10)); // an id too big for a slot
+        assert!(m.put(far, &Value::Obj(9), 10));
+        assert_eq!(m.len, 4);
+        assert_eq!(m.get(0), Some(Value::Obj(7)));
+        assert_eq!(m.get(1), Some(Value::Int(-3)));
+        assert_eq!(m.get(2), None);
+        assert_eq!(m.get(5), Some(Value::Obj(OTHER + 1)));
+        assert_eq!(m.get(far), Some(Value::Obj(9)));
+        // Overwrites keep the count and may change the kind of value.
+        assert!(m.put(1, &Value::Obj(2), 10));
+        assert!(m.put(0, &Value::Float(1.5), 10));
+        assert_eq!((m.get(0), m.get(1), m.len), (Some(Value::Float(1.5)), Some(Value::Obj(2)), 4));
+        // The limit counts entries, not indices.
+        assert!(m.put(3, &Value::None, 5));
+        assert!(!m.put(4, &Value::Obj(1), 5));
+        assert!(!m.put(far + 1, &Value::None, 5));
+        assert!(m.put(3, &Value::Obj(1), 5));
+        assert_eq!(m.len, 5);
+    }
 }

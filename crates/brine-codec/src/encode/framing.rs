@@ -27,6 +27,12 @@ pub(crate) struct Output {
     framing: bool,
     /// Offset of the open frame's placeholder header, or [`NO_FRAME`].
     frame_start: usize,
+    /// Whether the next write must open a frame: framing is on and none is open. (Kept
+    /// apart so that the common write tests one flag.)
+    must_open: bool,
+    /// The length at which the open frame is full and the next `save()` commits it
+    /// (`usize::MAX` with no frame open), so that [`Output::boundary`] is one comparison.
+    frame_full_at: usize,
 }
 
 impl Output {
@@ -36,39 +42,79 @@ impl Output {
     }
 
     pub(crate) fn with_capacity(n: usize) -> Self {
-        Output { buf: Vec::with_capacity(n), framing: false, frame_start: NO_FRAME }
+        Output { buf: Vec::with_capacity(n), framing: false, frame_start: NO_FRAME, must_open: false, frame_full_at: usize::MAX }
     }
 
     /// Turns framing on (dump() does so right after writing PROTO for protocol 4+).
     pub(crate) fn start_framing(&mut self) {
-        self.framing = true;
+        self.set_framing(true);
     }
 
-    #[inline]
+    fn set_framing(&mut self, on: bool) {
+        self.framing = on;
+        self.must_open = on && self.frame_start == NO_FRAME;
+    }
+
+    #[inline(always)]
     fn open_frame(&mut self) {
-        if self.framing && self.frame_start == NO_FRAME {
-            self.frame_start = self.buf.len();
-            self.buf.extend_from_slice(&[0xFE; FRAME_HEADER_SIZE]);
+        if self.must_open {
+            self.open_frame_now();
         }
     }
 
+    fn open_frame_now(&mut self) {
+        self.frame_start = self.buf.len();
+        self.frame_full_at = self.frame_start + FRAME_HEADER_SIZE + FRAME_SIZE_TARGET;
+        self.must_open = false;
+        self.buf.extend_from_slice(&[0xFE; FRAME_HEADER_SIZE]);
+    }
+
     /// `_Pickler_Write` of one opcode byte.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn op(&mut self, op: Opcode) {
         self.open_frame();
         self.buf.push(op.0);
+    }
+
+    /// `_Pickler_Write` of a short, fixed-size piece (an opcode and its argument).
+    #[inline(always)]
+    pub(crate) fn put<const N: usize>(&mut self, data: [u8; N]) {
+        self.open_frame();
+        self.buf.extend_from_slice(&data);
+    }
+
+    /// `_Pickler_Write` of the first `n` bytes of `data`: variable-length opcodes are
+    /// written as one fixed-size store, the excess cut off (cheaper than a copy of `n`).
+    #[inline(always)]
+    pub(crate) fn put_prefix<const N: usize>(&mut self, data: [u8; N], n: usize) {
+        self.put(data);
+        self.buf.truncate(self.buf.len() - (N - n));
+    }
+
+    /// Starts a run of writes of at most `max` bytes in all, made straight into the
+    /// buffer (a frame is opened first if one is due): the room, zero-filled, and how many
+    /// bytes of it can be written before the open frame is full. [`Output::end_run`] says
+    /// how much was used.
+    #[inline]
+    pub(crate) fn begin_run(&mut self, max: usize) -> (&mut [u8], usize) {
+        self.open_frame();
+        let start = self.buf.len();
+        let until_full = self.frame_full_at.saturating_sub(start);
+        self.buf.resize(start + max, 0);
+        (&mut self.buf[start..], until_full)
+    }
+
+    /// Ends a run begun `max` bytes ago of which `used` were written.
+    #[inline]
+    pub(crate) fn end_run(&mut self, max: usize, used: usize) {
+        self.buf.truncate(self.buf.len() - (max - used));
     }
 
     /// `_Pickler_Write`.
     #[inline]
     pub(crate) fn write(&mut self, data: &[u8]) {
         self.open_frame();
-        if data.len() <= 16 {
-            // Most writes are an opcode and a few bytes: a loop beats a call to memcpy.
-            self.buf.extend(data.iter().copied());
-        } else {
-            self.buf.extend_from_slice(data);
-        }
+        self.buf.extend_from_slice(data);
     }
 
     /// `_Pickler_CommitFrame`.
@@ -85,28 +131,43 @@ impl Output {
             self.buf.drain(start..start + FRAME_HEADER_SIZE);
         }
         self.frame_start = NO_FRAME;
+        self.frame_full_at = usize::MAX;
+        self.must_open = true;
     }
 
     /// `_Pickler_OpcodeBoundary`: called at the start of every `save()`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn boundary(&mut self) {
-        if self.frame_start != NO_FRAME && self.buf.len() - self.frame_start - FRAME_HEADER_SIZE >= FRAME_SIZE_TARGET {
+        if self.buf.len() >= self.frame_full_at {
             self.commit_frame();
         }
     }
 
     /// `_Pickler_write_bytes`: a header and its payload; a large payload goes outside frames.
+    #[inline]
     pub(crate) fn write_payload(&mut self, header: &[u8], data: &[u8]) {
         if data.len() >= FRAME_SIZE_TARGET {
-            self.commit_frame();
-            let framing = std::mem::replace(&mut self.framing, false);
-            self.write(header);
-            self.write(data);
-            self.framing = framing;
+            self.write_large_payload(header, data);
         } else {
-            self.write(header);
-            self.write(data);
+            self.open_frame();
+            self.buf.reserve(header.len() + data.len());
+            self.buf.extend_from_slice(header);
+            self.buf.extend_from_slice(data);
         }
+    }
+
+    /// A payload of [`FRAME_SIZE_TARGET`] bytes or more: outside any frame, and copied into
+    /// room made for exactly it (growing by doubling would copy what came before once more
+    /// and leave up to half the buffer unused).
+    fn write_large_payload(&mut self, header: &[u8], data: &[u8]) {
+        self.commit_frame();
+        // Room for the payload and whatever little follows it (STOP, usually).
+        self.buf.reserve_exact(header.len() + data.len() + 4096);
+        let framing = self.framing;
+        self.set_framing(false);
+        self.write(header);
+        self.write(data);
+        self.set_framing(framing);
     }
 
     /// The finished pickle.

@@ -12,40 +12,58 @@ use super::framing::Output;
 use super::EncodeErrorCode;
 use crate::json::float_repr;
 use crate::opcodes::Opcode;
+use crate::value::Value;
 use num_bigint::BigInt;
 
 /// CPython 3.11's default `sys.get_int_max_str_digits()`.
 const MAX_STR_DIGITS: usize = 4300;
 
+#[inline]
 pub(crate) fn write_bool(out: &mut Output, proto: u8, b: bool) {
     if proto >= 2 {
         out.op(if b { Opcode::NEWTRUE } else { Opcode::NEWFALSE });
     } else {
-        out.write(if b { b"I01\n" } else { b"I00\n" });
+        out.put(if b { *b"I01\n" } else { *b"I00\n" });
     }
 }
 
+#[inline(always)]
 pub(crate) fn write_float(out: &mut Output, proto: u8, f: f64) {
     if proto >= 1 {
         let b = f.to_bits().to_be_bytes();
-        out.write(&[Opcode::BINFLOAT.0, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        out.put([Opcode::BINFLOAT.0, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
     } else {
-        out.write(format!("F{}\n", float_repr(f)).as_bytes());
+        write_float_text(out, f);
     }
 }
 
-#[inline]
+/// Protocol 0's FLOAT: `F`, the repr, a newline.
+#[cold]
+fn write_float_text(out: &mut Output, f: f64) {
+    out.write(format!("F{}\n", float_repr(f)).as_bytes());
+}
+
+#[inline(always)]
 pub(crate) fn write_i64(out: &mut Output, proto: u8, i: i64) {
+    if proto >= 1 && (0..=0xFFFF).contains(&i) {
+        // BININT1 / BININT2: the opcode, then the value's low bytes.
+        let b = (i as u16).to_le_bytes();
+        if b[1] == 0 {
+            out.put([Opcode::BININT1.0, b[0]]);
+        } else {
+            out.put([Opcode::BININT2.0, b[0], b[1]]);
+        }
+        return;
+    }
+    write_i64_wide(out, proto, i);
+}
+
+/// `write_i64` beyond BININT1/BININT2.
+fn write_i64_wide(out: &mut Output, proto: u8, i: i64) {
     if let Ok(v) = i32::try_from(i) {
         if proto >= 1 {
             let b = v.to_le_bytes();
-            if b[2] != 0 || b[3] != 0 {
-                out.write(&[Opcode::BININT.0, b[0], b[1], b[2], b[3]]);
-            } else if b[1] != 0 {
-                out.write(&[Opcode::BININT2.0, b[0], b[1]]);
-            } else {
-                out.write(&[Opcode::BININT1.0, b[0]]);
-            }
+            out.put([Opcode::BININT.0, b[0], b[1], b[2], b[3]]);
         } else {
             out.write(format!("I{v}\n").as_bytes());
         }
@@ -56,10 +74,71 @@ pub(crate) fn write_i64(out: &mut Output, proto: u8, i: i64) {
         buf[0] = Opcode::LONG1.0;
         buf[1] = n as u8;
         buf[2..2 + n].copy_from_slice(&b[..n]);
-        out.write(&buf[..2 + n]);
+        out.put_prefix(buf, 2 + n);
     } else {
         out.write(format!("L{i}L\n").as_bytes());
     }
+}
+
+/// Most bytes [`atom_binary`] writes.
+pub(crate) const ATOM_MAX: usize = 10;
+
+/// An int in 0..=0xFFFF as BININT1 or BININT2 (protocol 1+): four bytes of which the
+/// first two or three are the opcode, chosen without a branch (in a list of small numbers
+/// the two are mixed at random, and a mispredicted branch costs more than the rest).
+#[inline(always)]
+pub(crate) fn small_int_binary(v: Value) -> Option<([u8; 4], usize)> {
+    const _: () = assert!(Opcode::BININT2.0 == Opcode::BININT1.0 + 2);
+    match v {
+        Value::Int(i) if i as u64 <= 0xFFFF => {
+            let wide = (i > 0xFF) as u32;
+            let word = (Opcode::BININT1.0 as u32 + 2 * wide) | ((i as u32) << 8);
+            Some((word.to_le_bytes(), 2 + wide as usize))
+        }
+        _ => None,
+    }
+}
+
+/// The bytes `save()` writes for an atom at protocol 2 or higher (where every atom has a
+/// fixed binary form), in a fixed-size array with their length; `None` for an object.
+#[inline(always)]
+pub(crate) fn atom_binary(v: Value) -> Option<([u8; ATOM_MAX], usize)> {
+    let mut b = [0u8; ATOM_MAX];
+    if let Some((word, n)) = small_int_binary(v) {
+        b[..4].copy_from_slice(&word);
+        return Some((b, n));
+    }
+    let n = match v {
+        Value::Int(i) => {
+            if let Ok(x) = i32::try_from(i) {
+                let le = x.to_le_bytes();
+                b[..5].copy_from_slice(&[Opcode::BININT.0, le[0], le[1], le[2], le[3]]);
+                5
+            } else {
+                let le = i.to_le_bytes();
+                let n = shortest_twos_complement(&le);
+                b[0] = Opcode::LONG1.0;
+                b[1] = n as u8;
+                b[2..10].copy_from_slice(&le);
+                2 + n
+            }
+        }
+        Value::Float(f) => {
+            b[0] = Opcode::BINFLOAT.0;
+            b[1..9].copy_from_slice(&f.to_bits().to_be_bytes());
+            9
+        }
+        Value::Bool(t) => {
+            b[0] = if t { Opcode::NEWTRUE.0 } else { Opcode::NEWFALSE.0 };
+            1
+        }
+        Value::None => {
+            b[0] = Opcode::NONE.0;
+            1
+        }
+        Value::Obj(_) => return None,
+    };
+    Some((b, n))
 }
 
 /// Length of the shortest prefix of little-endian two's-complement `b` with the same value.

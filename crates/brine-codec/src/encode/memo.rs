@@ -90,29 +90,35 @@ impl Memo {
 }
 
 /// `memo_put`'s opcode for index `idx`: MEMOIZE (4+), BINPUT/LONG_BINPUT (1-3), PUT (0).
-#[inline]
+#[inline(always)]
 pub(crate) fn write_put(out: &mut Output, proto: u8, idx: u32) {
     if proto >= 4 {
         out.op(Opcode::MEMOIZE);
     } else if proto == 0 {
-        out.write(format!("p{idx}\n").as_bytes());
+        write_text(out, b'p', idx);
     } else if idx < 256 {
-        out.write(&[Opcode::BINPUT.0, idx as u8]);
+        out.put([Opcode::BINPUT.0, idx as u8]);
     } else {
         let b = idx.to_le_bytes();
-        out.write(&[Opcode::LONG_BINPUT.0, b[0], b[1], b[2], b[3]]);
+        out.put([Opcode::LONG_BINPUT.0, b[0], b[1], b[2], b[3]]);
     }
 }
 
 /// `memo_get`'s opcode for index `idx`: BINGET/LONG_BINGET (1+), GET (0).
-#[inline]
+#[inline(always)]
 pub(crate) fn write_get(out: &mut Output, proto: u8, idx: u32) {
     if proto == 0 {
-        out.write(format!("g{idx}\n").as_bytes());
+        write_text(out, b'g', idx);
     } else if idx < 256 {
-        out.write(&[Opcode::BINGET.0, idx as u8]);
+        out.put([Opcode::BINGET.0, idx as u8]);
     } else {
         let b = idx.to_le_bytes();
-        out.write(&[Opcode::LONG_BINGET.0, b[0], b[1], b[2], b[3]]);
+        out.put([Opcode::LONG_BINGET.0, b[0], b[1], b[2], b[3]]);
     }
+}
+
+/// Protocol 0's PUT/GET: the opcode, the index in decimal, a newline.
+#[cold]
+fn write_text(out: &mut Output, op: u8, idx: u32) {
+    out.write(format!("{}{idx}\n", op as char).as_bytes());
 }

@@ -56,7 +56,7 @@ mod text;
 
 use crate::json::read::ReadError;
 use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
-use crate::value::{Construction, Dict, Heap, Obj, ObjId, ObjOp, PyStr, Value};
+use crate::value::{Construction, Dict, Heap, Obj, ObjId, ObjOp, Object, PyStr, Value};
 use framing::Output;
 use memo::{write_get, write_put, Key, Memo};
 use std::collections::HashMap;
@@ -307,6 +307,11 @@ fn fail<T>(at: ObjId, code: EncodeErrorCode) -> R<T> {
     Err(Fail { at: Some(at), code })
 }
 
+#[cold]
+fn memo_full(at: ObjId) -> R<()> {
+    fail(at, EncodeErrorCode::Pickling("memo id too large for LONG_BINPUT".into()))
+}
+
 fn is_global(o: &Obj) -> bool {
     matches!(o, Obj::Global { .. })
 }
@@ -367,8 +372,8 @@ impl<'h> Encoder<'h> {
         }
         self.globals_scanned = true;
         for (i, o) in self.heap.objs.iter().enumerate() {
-            if let Obj::Global { module, name } = o {
-                let key = (module.0.clone(), name.0.clone());
+            if let Obj::Global(g) = o {
+                let key: GlobalName = (g.module.as_bytes().into(), g.name.as_bytes().into());
                 match self.globals.get(&key) {
                     Some(&first) => {
                         self.global_dups.insert(i as ObjId, first);
@@ -388,7 +393,7 @@ impl<'h> Encoder<'h> {
         if let Some(&id) = self.globals.get(&key) {
             return Value::Obj(id);
         }
-        let id = self.make(Obj::Global { module: PyStr(key.0.clone()), name: PyStr(key.1.clone()) }, origin);
+        let id = self.make(Obj::global(PyStr::from_bytes(&key.0), PyStr::from_bytes(&key.1)), origin);
         self.globals.insert(key, id);
         Value::Obj(id)
     }
@@ -437,13 +442,14 @@ impl<'h> Encoder<'h> {
         Key::Obj(self.global_dups.get(&id).copied().unwrap_or(id))
     }
 
+    #[inline(always)]
     fn memo_put(&mut self, key: Key, at: ObjId) -> R<()> {
         match self.memo.put(key) {
             Some(idx) => {
                 write_put(&mut self.out, self.proto, idx);
                 Ok(())
             }
-            None => fail(at, EncodeErrorCode::Pickling("memo id too large for LONG_BINPUT".into())),
+            None => memo_full(at),
         }
     }
 
@@ -552,8 +558,9 @@ impl<'h> Encoder<'h> {
                 ints::write_float(&mut self.out, proto, *f);
                 return Ok(());
             }
-            Obj::Object { new: Construction::PersId(pid), ops } => {
-                if !ops.is_empty() {
+            Obj::Object(o) if matches!(o.new, Construction::PersId(_)) => {
+                let Construction::PersId(pid) = &o.new else { unreachable!() };
+                if !o.ops.is_empty() {
                     return fail(id, EncodeErrorCode::Unwritable("ops on a persistent object (CPython never reduces it)".into()));
                 }
                 return self.save_persid(id, *pid);
@@ -570,12 +577,12 @@ impl<'h> Encoder<'h> {
         }
         match obj_in(self.heap, &self.ext, self.base, id) {
             Obj::Str(s) => {
-                text::write_str(&mut self.out, proto, &s.0).or_else(|c| fail(id, c))?;
+                text::write_str_blob(&mut self.out, proto, &s.0).or_else(|c| fail(id, c))?;
                 self.memo_put(key, id)
             }
             Obj::Bytes(b) => {
                 if proto >= 3 {
-                    text::write_bytes(&mut self.out, proto, b).or_else(|c| fail(id, c))?;
+                    text::write_bytes_blob(&mut self.out, proto, b).or_else(|c| fail(id, c))?;
                     return self.memo_put(key, id);
                 }
                 // save_bytes: bytes() or _codecs.encode(latin1 text, 'latin1'), memoized by
@@ -584,7 +591,7 @@ impl<'h> Encoder<'h> {
                     (self.known(Known::Bytes, id), vec![])
                 } else {
                     let t = text::latin1_to_utf8(b);
-                    let s = self.make(Obj::Str(PyStr(t.into_boxed_slice())), id);
+                    let s = self.make(Obj::Str(PyStr(t.into())), id);
                     let enc = self.intern(Pool::Constant, b"latin1", id);
                     (self.known(Known::CodecsEncode, id), vec![Value::Obj(s), enc])
                 };
@@ -601,7 +608,7 @@ impl<'h> Encoder<'h> {
                     vec![]
                 } else {
                     let copy = b.clone();
-                    vec![Value::Obj(self.make(Obj::Bytes(copy), id))]
+                    vec![Value::Obj(self.make(Obj::Bytes(copy.into()), id))]
                 };
                 let callable = self.known(Known::Bytearray, id);
                 let args = self.make_tuple(args, id);
@@ -848,6 +855,40 @@ impl<'h> Encoder<'h> {
         }
     }
 
+    /// `save()` of the atoms at the front of `items`, at protocol 2 or higher, written
+    /// straight into the output in one run; stops at the first object and where a frame
+    /// boundary falls (the next `save()` commits the frame). Returns how many were written.
+    /// Lists of numbers are nearly all atoms, and the per-write checks would cost more
+    /// than the bytes.
+    fn save_atoms(&mut self, items: &[Value]) -> usize {
+        if self.proto < 2 || matches!(items.first(), None | Some(Value::Obj(_))) {
+            return 0;
+        }
+        // The first item's save() starts at a boundary like any other.
+        self.out.boundary();
+        let max = items.len() * ints::ATOM_MAX;
+        let (room, until_full) = self.out.begin_run(max);
+        // A frame just checked has room: the first item always goes in.
+        debug_assert!(until_full > 0);
+        let (mut used, mut done) = (0, 0);
+        for &v in items {
+            if used >= until_full {
+                break;
+            }
+            if let Some((word, n)) = ints::small_int_binary(v) {
+                room[used..used + 4].copy_from_slice(&word);
+                used += n;
+            } else {
+                let Some((bytes, n)) = ints::atom_binary(v) else { break };
+                room[used..used + ints::ATOM_MAX].copy_from_slice(&bytes);
+                used += n;
+            }
+            done += 1;
+        }
+        self.out.end_run(max, used);
+        done
+    }
+
     /// Saves `v`; when that pushed work, files `resume` beneath it and returns true (the
     /// cursor must stop and let the work run).
     #[inline(always)]
@@ -858,9 +899,12 @@ impl<'h> Encoder<'h> {
         };
         // The resume entry goes first, beneath whatever the save pushes; a save that pushes
         // nothing (a leaf, a memo hit) leaves it on top, and it is taken back.
+        self.out.boundary();
+        if self.save_leaf(id)? {
+            return Ok(false);
+        }
         let depth = self.tasks.len();
         self.tasks.push(resume);
-        self.out.boundary();
         self.save_obj(id)?;
         if self.tasks.len() != depth + 1 {
             return Ok(true);
@@ -869,19 +913,54 @@ impl<'h> Encoder<'h> {
         Ok(false)
     }
 
+    /// `save_obj` of a heap str (or, from protocol 3, bytes): the commonest objects, and
+    /// leaves, written here without the general path's setup. False for anything else,
+    /// nothing written.
+    #[inline(always)]
+    fn save_leaf(&mut self, id: ObjId) -> R<bool> {
+        if id >= self.base {
+            return Ok(false);
+        }
+        let heap: &'h Heap = self.heap;
+        let (key, written) = match heap.get(id) {
+            Obj::Str(s) => {
+                let key = Key::of_str(id, &s.0);
+                if let Some(idx) = self.memo.get(key) {
+                    write_get(&mut self.out, self.proto, idx);
+                    return Ok(true);
+                }
+                (key, text::write_str_blob(&mut self.out, self.proto, &s.0))
+            }
+            Obj::Bytes(b) if self.proto >= 3 => {
+                let key = Key::of_bytes(id, b);
+                if let Some(idx) = self.memo.get(key) {
+                    write_get(&mut self.out, self.proto, idx);
+                    return Ok(true);
+                }
+                (key, text::write_bytes_blob(&mut self.out, self.proto, b))
+            }
+            _ => return Ok(false),
+        };
+        written.or_else(|c| fail(id, c))?;
+        self.memo_put(key, id)?;
+        Ok(true)
+    }
+
     /// Saves a key/value pair, then (unless work was pushed) returns false.
     #[inline(always)]
     fn save_pair_then(&mut self, k: Value, v: Value, resume: Task) -> R<bool> {
         if let Value::Obj(kid) = k {
-            let depth = self.tasks.len();
-            self.tasks.push(resume);
-            self.tasks.push(Task::Save(v));
             self.out.boundary();
-            self.save_obj(kid)?;
-            if self.tasks.len() != depth + 2 {
-                return Ok(true);
+            if !self.save_leaf(kid)? {
+                let depth = self.tasks.len();
+                self.tasks.push(resume);
+                self.tasks.push(Task::Save(v));
+                self.save_obj(kid)?;
+                if self.tasks.len() != depth + 2 {
+                    return Ok(true);
+                }
+                self.tasks.truncate(depth);
             }
-            self.tasks.truncate(depth);
         } else {
             self.save_atom(k);
         }
@@ -901,25 +980,47 @@ impl<'h> Encoder<'h> {
         Ok(())
     }
 
+    /// A batching cursor at `pos` of `len` items: writes the opcodes due there (`op`
+    /// closing a batch of [`BATCH`], MARK opening one, and with `empty_tail` the extra empty
+    /// `MARK op` after a multiple of [`BATCH`]) and returns where the current batch ends,
+    /// or `None` when the container is done.
+    #[inline]
+    fn batch_edge(&mut self, pos: u32, len: u32, op: Opcode, empty_tail: bool) -> Option<u32> {
+        if pos > 0 && (pos % BATCH == 0 || pos == len) {
+            self.out.op(op);
+        }
+        if pos == len {
+            if empty_tail && len % BATCH == 0 {
+                self.out.put([Opcode::MARK.0, op.0]);
+            }
+            return None;
+        }
+        if pos % BATCH == 0 {
+            self.out.op(Opcode::MARK);
+        }
+        Some(len.min((pos / BATCH + 1) * BATCH))
+    }
+
     fn appends(&mut self, id: ObjId, mut pos: u32) -> R<()> {
         let len = self.len_of(id);
         let fast = self.heap_items(id);
-        loop {
-            if pos > 0 && (pos % BATCH == 0 || pos == len) {
-                self.out.op(Opcode::APPENDS);
-            }
-            if pos == len {
-                return Ok(());
-            }
-            if pos % BATCH == 0 {
-                self.out.op(Opcode::MARK);
-            }
-            let v = self.fetch(fast, id, pos);
-            pos += 1;
-            if self.save_then(v, Task::Appends { id, pos })? {
-                return Ok(());
+        while let Some(end) = self.batch_edge(pos, len, Opcode::APPENDS, false) {
+            while pos < end {
+                let v = self.fetch(fast, id, pos);
+                if let (Some(items), false) = (fast, matches!(v, Value::Obj(_))) {
+                    let n = self.save_atoms(&items[pos as usize..end as usize]) as u32;
+                    if n > 0 {
+                        pos += n;
+                        continue;
+                    }
+                }
+                pos += 1;
+                if self.save_then(v, Task::Appends { id, pos })? {
+                    return Ok(());
+                }
             }
         }
+        Ok(())
     }
 
     fn append0(&mut self, id: ObjId, mut pos: u32) -> R<()> {
@@ -943,25 +1044,16 @@ impl<'h> Encoder<'h> {
     fn setitems(&mut self, id: ObjId, mut pos: u32) -> R<()> {
         let len = self.len_of(id);
         let fast = self.heap_entries(id);
-        loop {
-            if pos > 0 && (pos % BATCH == 0 || pos == len) {
-                self.out.op(Opcode::SETITEMS);
-            }
-            if pos == len {
-                if len % BATCH == 0 {
-                    self.out.write(&[Opcode::MARK.0, Opcode::SETITEMS.0]);
+        while let Some(end) = self.batch_edge(pos, len, Opcode::SETITEMS, true) {
+            while pos < end {
+                let (k, v) = self.fetch_entry(fast, id, pos);
+                pos += 1;
+                if self.save_pair_then(k, v, Task::SetItems { id, pos })? {
+                    return Ok(());
                 }
-                return Ok(());
-            }
-            if pos % BATCH == 0 {
-                self.out.op(Opcode::MARK);
-            }
-            let (k, v) = self.fetch_entry(fast, id, pos);
-            pos += 1;
-            if self.save_pair_then(k, v, Task::SetItems { id, pos })? {
-                return Ok(());
             }
         }
+        Ok(())
     }
 
     fn setitem0(&mut self, id: ObjId, mut pos: u32) -> R<()> {
@@ -985,25 +1077,16 @@ impl<'h> Encoder<'h> {
     fn additems(&mut self, id: ObjId, mut pos: u32) -> R<()> {
         let len = self.len_of(id);
         let fast = self.heap_items(id);
-        loop {
-            if pos > 0 && (pos % BATCH == 0 || pos == len) {
-                self.out.op(Opcode::ADDITEMS);
-            }
-            if pos == len {
-                if len % BATCH == 0 {
-                    self.out.write(&[Opcode::MARK.0, Opcode::ADDITEMS.0]);
+        while let Some(end) = self.batch_edge(pos, len, Opcode::ADDITEMS, true) {
+            while pos < end {
+                let v = self.fetch(fast, id, pos);
+                pos += 1;
+                if self.save_then(v, Task::AddItems { id, pos })? {
+                    return Ok(());
                 }
-                return Ok(());
-            }
-            if pos % BATCH == 0 {
-                self.out.op(Opcode::MARK);
-            }
-            let v = self.fetch(fast, id, pos);
-            pos += 1;
-            if self.save_then(v, Task::AddItems { id, pos })? {
-                return Ok(());
             }
         }
+        Ok(())
     }
 
     // ---- globals ----
@@ -1011,7 +1094,7 @@ impl<'h> Encoder<'h> {
     /// `save_global`.
     fn save_global(&mut self, id: ObjId) -> R<()> {
         let (module, name) = match self.obj(id) {
-            Obj::Global { module, name } => (module.0.clone(), name.0.clone()),
+            Obj::Global(g) => (g.module.0.clone(), g.name.0.clone()),
             _ => unreachable!(),
         };
         globals::check_dotted(&name).or_else(|c| fail(id, c))?;
@@ -1097,7 +1180,7 @@ impl<'h> Encoder<'h> {
     /// An object node: its reduce value written by `save_reduce`.
     fn save_object(&mut self, id: ObjId) -> R<()> {
         let (new, ops) = match self.obj(id) {
-            Obj::Object { new, ops } => (new.clone(), ops),
+            Obj::Object(o) => (o.new.clone(), &o.ops),
             _ => unreachable!(),
         };
         check_ops(ops).or_else(|c| fail(id, c))?;
@@ -1106,7 +1189,7 @@ impl<'h> Encoder<'h> {
             Construction::Call { callable, args } => {
                 let dunder = match callable {
                     Value::Obj(c) => match self.obj(c) {
-                        Obj::Global { name, .. } if proto >= 2 => Some(globals::last_component(&name.0).to_vec()),
+                        Obj::Global(g) if proto >= 2 => Some(globals::last_component(&g.name.0).to_vec()),
                         Obj::Global { .. } | Obj::Object { .. } => None,
                         _ => return fail(id, not_callable()),
                     },
@@ -1195,7 +1278,7 @@ impl<'h> Encoder<'h> {
                 let pos_args = self.make_tuple(args, id);
                 let mut d = Dict::default();
                 d.entries = kwargs;
-                let kw_dict = Value::Obj(self.make(Obj::Dict(d), id));
+                let kw_dict = Value::Obj(self.make(Obj::Dict(Box::new(d)), id));
                 if proto >= 2 {
                     self.check_class(id, cls, "first item from NEWOBJ_EX argument tuple must be a class")?;
                     return self.newobj_ex(id, cls, pos_args, kw_dict);
@@ -1242,20 +1325,20 @@ impl<'h> Encoder<'h> {
         let object = self.known(Known::Object, id);
         let new_name = self.make(Obj::Str(PyStr::from_str("__new__")), id);
         let func = Value::Obj(self.make(
-            Obj::Object {
-                new: Construction::Call { callable: getattr, args: vec![object, Value::Obj(new_name)] },
-                ops: vec![],
-            },
+            Obj::object(Construction::Call { callable: getattr, args: vec![object, Value::Obj(new_name)] }),
             id,
         ));
         let pargs = self.make_tuple(pargs, id);
         let mut kw = Dict::default();
         kw.entries = entries;
-        let kw = Value::Obj(self.make(Obj::Dict(kw), id));
+        let kw = Value::Obj(self.make(Obj::Dict(Box::new(kw)), id));
         let state = self.make_tuple(vec![func, pargs, kw, Value::None], id);
         let partial = self.known(Known::Partial, id);
         let pobj = self.make(
-            Obj::Object { new: Construction::Call { callable: partial, args: vec![func] }, ops: vec![ObjOp::Build(state)] },
+            Obj::Object(Box::new(Object {
+                new: Construction::Call { callable: partial, args: vec![func] },
+                ops: vec![ObjOp::Build(state)],
+            })),
             id,
         );
         let empty = self.make_tuple(vec![], id);
@@ -1294,9 +1377,10 @@ impl<'h> Encoder<'h> {
             return Ok(());
         }
         self.memo_put(key, id)?;
-        let Obj::Object { ops, .. } = obj_in(self.heap, &self.ext, self.base, id) else {
+        let Obj::Object(o) = obj_in(self.heap, &self.ext, self.base, id) else {
             return Ok(());
         };
+        let ops = &o.ops;
         if ops.is_empty() {
             return Ok(());
         }
@@ -1460,13 +1544,13 @@ mod tests {
             assert_eq!(d.heap.objs.len(), 300_000);
         }
         let mut heap = Heap::new(100, u64::MAX);
-        let f = Value::Obj(heap.alloc(Obj::Global { module: PyStr::from_str("m"), name: PyStr::from_str("f") }));
+        let f = Value::Obj(heap.alloc(Obj::global(PyStr::from_str("m"), PyStr::from_str("f"))));
         let mut v = Value::None;
         for i in 0..200_000 {
             v = Value::Obj(heap.alloc(if i % 2 == 0 {
                 Obj::Tuple(vec![v, Value::Int(i)])
             } else {
-                Obj::Object { new: Construction::Call { callable: f, args: vec![] }, ops: vec![ObjOp::Build(v)] }
+                Obj::Object(Box::new(Object { new: Construction::Call { callable: f, args: vec![] }, ops: vec![ObjOp::Build(v)] }))
             }));
         }
         for proto in [1, 4] {

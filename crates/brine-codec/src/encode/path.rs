@@ -1,7 +1,7 @@
 //! Where an object sits in its document, for error messages: the JSON path of its first
 //! occurrence in the depth-first, items-in-order walk that pickle JSON is written in.
 
-use crate::value::{Construction, Heap, Obj, ObjId, ObjOp, Value};
+use crate::value::{Construction, Heap, Obj, ObjId, ObjOp, Object, Value};
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -40,7 +40,8 @@ fn children(o: &Obj, out: &mut Vec<(Value, Step)>) {
             }
         }
         Obj::View(id) => out.push((Value::Obj(*id), Step::View)),
-        Obj::Object { new, ops } => {
+        Obj::Object(o) => {
+            let Object { new, ops } = &**o;
             match new {
                 Construction::Call { callable, args } => {
                     out.push((*callable, Step::Head("call")));

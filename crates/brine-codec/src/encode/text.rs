@@ -4,6 +4,7 @@
 use super::framing::Output;
 use super::EncodeErrorCode;
 use crate::opcodes::Opcode;
+use crate::value::Blob;
 
 /// A str (its surrogatepass UTF-8): SHORT_BINUNICODE (4+, up to 255 bytes), BINUNICODE,
 /// BINUNICODE8 (4+); at protocol 0 UNICODE with the C pickler's raw-unicode-escape.
@@ -35,6 +36,42 @@ pub(crate) fn write_str(out: &mut Output, proto: u8, s: &[u8]) -> Result<(), Enc
     };
     out.write_payload(&h[..hl], s);
     Ok(())
+}
+
+/// [`write_str`] of a str stored as a [`Blob`]: a short one (inline, so under 256 bytes)
+/// at protocol 1+ is its header and its fixed-size inline block in one write.
+#[inline]
+pub(crate) fn write_str_blob(out: &mut Output, proto: u8, s: &Blob) -> Result<(), EncodeErrorCode> {
+    match s.inline_block() {
+        Some((block, n)) if proto >= 4 => out.put_prefix(with_header::<2, 24>([Opcode::SHORT_BINUNICODE.0, n as u8], block), 2 + n),
+        Some((block, n)) if proto >= 1 => {
+            let l = (n as u32).to_le_bytes();
+            out.put_prefix(with_header::<5, 27>([Opcode::BINUNICODE.0, l[0], l[1], l[2], l[3]], block), 5 + n)
+        }
+        _ => return write_str(out, proto, s),
+    }
+    Ok(())
+}
+
+/// [`write_bytes`] of a bytes object stored as a [`Blob`] (protocol 3+): a short one is
+/// SHORT_BINBYTES and its inline block in one write.
+#[inline]
+pub(crate) fn write_bytes_blob(out: &mut Output, proto: u8, b: &Blob) -> Result<(), EncodeErrorCode> {
+    match b.inline_block() {
+        Some((block, n)) => out.put_prefix(with_header::<2, 24>([Opcode::SHORT_BINBYTES.0, n as u8], block), 2 + n),
+        None => return write_bytes(out, proto, b),
+    }
+    Ok(())
+}
+
+/// `header` followed by `block`, as one array of `H + Blob::INLINE` bytes.
+#[inline(always)]
+fn with_header<const H: usize, const N: usize>(header: [u8; H], block: &[u8; Blob::INLINE]) -> [u8; N] {
+    const { assert!(N == H + Blob::INLINE) };
+    let mut a = [0u8; N];
+    a[..H].copy_from_slice(&header);
+    a[H..].copy_from_slice(block);
+    a
 }
 
 /// A bytes object from protocol 3: SHORT_BINBYTES, BINBYTES, BINBYTES8 (4+).

@@ -15,7 +15,7 @@
 //! offending node, e.g. `/items/3/v`.
 
 use crate::pytext;
-use crate::value::{Construction, Dict, HashError, Heap, Obj, ObjId, ObjOp, PyStr, Set, Value};
+use crate::value::{Construction, Dict, HashError, Heap, Obj, ObjId, ObjOp, Object, PyStr, Set, Value};
 use num_bigint::BigInt;
 use serde_json::Value as J;
 use std::collections::HashMap;
@@ -275,8 +275,8 @@ impl Reader {
             }
             Slot::Set(p, i) => self.sets[p as usize].items[i as usize] = v,
             Slot::New(id) => {
-                if let Obj::Object { new, .. } = self.heap.get_mut(id) {
-                    match new {
+                if let Obj::Object(o) = self.heap.get_mut(id) {
+                    match &mut o.new {
                         Construction::Call { callable: c, .. } => *c = v,
                         Construction::NewObj { cls: c, .. } => *c = v,
                         Construction::PersId(p) => *p = v,
@@ -284,25 +284,27 @@ impl Reader {
                 }
             }
             Slot::Arg(id, i) => {
-                if let Obj::Object { new: Construction::Call { args, .. } | Construction::NewObj { args, .. }, .. } =
-                    self.heap.get_mut(id)
-                {
-                    args[i as usize] = v;
+                if let Obj::Object(o) = self.heap.get_mut(id) {
+                    if let Construction::Call { args, .. } | Construction::NewObj { args, .. } = &mut o.new {
+                        args[i as usize] = v;
+                    }
                 }
             }
             Slot::Kw(id, i, j) => {
-                if let Obj::Object { new: Construction::NewObj { kwargs, .. }, .. } = self.heap.get_mut(id) {
-                    let e = &mut kwargs[i as usize];
-                    if j == 0 {
-                        e.0 = v
-                    } else {
-                        e.1 = v
+                if let Obj::Object(o) = self.heap.get_mut(id) {
+                    if let Construction::NewObj { kwargs, .. } = &mut o.new {
+                        let e = &mut kwargs[i as usize];
+                        if j == 0 {
+                            e.0 = v
+                        } else {
+                            e.1 = v
+                        }
                     }
                 }
             }
             Slot::Op(id, i, j) => {
-                if let Obj::Object { ops, .. } = self.heap.get_mut(id) {
-                    match (&mut ops[i as usize], j) {
+                if let Obj::Object(o) = self.heap.get_mut(id) {
+                    match (&mut o.ops[i as usize], j) {
                         (ObjOp::Append(x) | ObjOp::Add(x) | ObjOp::Build(x), _) => *x = v,
                         (ObjOp::SetItem(k, _), 0) => *k = v,
                         (ObjOp::SetItem(_, x), _) => *x = v,
@@ -376,7 +378,7 @@ impl Reader {
             }
             "bytes" => {
                 let b = self.hex_field(m.get("v"), parent, seg, "/v")?;
-                Value::Obj(self.alloc(Obj::Bytes(b)))
+                Value::Obj(self.alloc(Obj::Bytes(b.into())))
             }
             "bytearray" => {
                 let b = self.hex_field(m.get("v"), parent, seg, "/v")?;
@@ -389,7 +391,7 @@ impl Reader {
                 let id = match self.globals.get(&key) {
                     Some(&id) => id,
                     None => {
-                        let id = self.alloc(Obj::Global { module: key.0.clone(), name: key.1.clone() });
+                        let id = self.alloc(Obj::global(key.0.clone(), key.1.clone()));
                         self.globals.insert(key, id);
                         id
                     }
@@ -410,7 +412,7 @@ impl Reader {
             "set" | "frozenset" => {
                 let items = self.array(m.get("items"), parent, seg, "/items")?;
                 let frozen = t == "frozenset";
-                let id = self.alloc(if frozen { Obj::FrozenSet(Set::default()) } else { Obj::Set(Set::default()) });
+                let id = self.alloc(if frozen { Obj::FrozenSet(Box::default()) } else { Obj::Set(Box::default()) });
                 let v = Value::Obj(id);
                 self.define(node, v, parent, seg)?;
                 self.put(slot, v, parent, seg)?;
@@ -422,7 +424,7 @@ impl Reader {
             }
             "dict" => {
                 let items = self.array(m.get("items"), parent, seg, "/items")?;
-                let id = self.alloc(Obj::Dict(Dict::default()));
+                let id = self.alloc(Obj::Dict(Box::default()));
                 let v = Value::Obj(id);
                 self.define(node, v, parent, seg)?;
                 self.put(slot, v, parent, seg)?;
@@ -539,7 +541,7 @@ impl Reader {
             },
             _ => Construction::PersId(Value::None),
         };
-        let id = self.alloc(Obj::Object { new: construction, ops });
+        let id = self.alloc(Obj::Object(Box::new(Object { new: construction, ops })));
         let v = Value::Obj(id);
         self.define(node, v, parent, seg)?;
         self.put(slot, v, parent, seg)?;
@@ -595,7 +597,7 @@ impl Reader {
             return Ok(Value::Int(i));
         }
         let b: BigInt = text.parse().map_err(|_| self.err(parent, seg, "/v", format!("not a decimal integer: {text:?}")))?;
-        Ok(Value::Obj(self.alloc(Obj::Int(b))))
+        Ok(Value::Obj(self.alloc(Obj::Int(Box::new(b)))))
     }
 
     fn float(&self, v: Option<&J>, parent: u32, seg: Seg) -> R<f64> {
@@ -634,7 +636,7 @@ impl Reader {
         if !pytext::utf8_surrogatepass_ok(&b) {
             return Err(self.err(parent, seg, &suffix, "not UTF-8 (surrogates allowed)"));
         }
-        Ok(PyStr(b.into_boxed_slice()))
+        Ok(PyStr(b.into()))
     }
 
     fn hex_field(&self, v: Option<&J>, parent: u32, seg: Seg, suffix: &str) -> R<Vec<u8>> {
@@ -723,7 +725,7 @@ impl Reader {
                 return Err(self.hash_error(e, path, &format!("/items/{i}")));
             }
         }
-        *self.heap.get_mut(id) = if self.sets[p].frozen { Obj::FrozenSet(s) } else { Obj::Set(s) };
+        *self.heap.get_mut(id) = if self.sets[p].frozen { Obj::FrozenSet(Box::new(s)) } else { Obj::Set(Box::new(s)) };
         Ok(())
     }
 
@@ -742,7 +744,7 @@ impl Reader {
                     return Err(self.hash_error(e, path, &format!("/items/{i}/0")));
                 }
             }
-            *self.heap.get_mut(id) = Obj::Dict(d);
+            *self.heap.get_mut(id) = Obj::Dict(Box::new(d));
         }
         Ok(())
     }

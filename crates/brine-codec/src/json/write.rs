@@ -6,7 +6,7 @@
 //! occurrence, as the spec's Sharing section says.
 
 use crate::error::Error;
-use crate::value::{Construction, Heap, Obj, ObjId, ObjOp, Value};
+use crate::value::{Construction, Global, Heap, Obj, ObjId, ObjOp, Object, Value};
 use std::fmt::Write;
 
 /// Python's `repr(float)`: shortest round-trip digits, exponent form when the decimal
@@ -174,7 +174,8 @@ fn children(o: &Obj, out: &mut Vec<Value>) {
         }
         Obj::Set(s) | Obj::FrozenSet(s) => out.extend_from_slice(&s.items),
         Obj::View(id) => out.push(Value::Obj(*id)),
-        Obj::Object { new, ops } => {
+        Obj::Object(o) => {
+            let Object { new, ops } = &**o;
             match new {
                 Construction::Call { callable, args } => {
                     out.push(*callable);
@@ -299,7 +300,12 @@ fn write_obj(out: &mut String, heap: &Heap, id: ObjId, my_id: u32, tasks: &mut V
             }
             out.push('}');
         }
-        Obj::Bytes(b) | Obj::ByteArray(b) => {
+        Obj::Bytes(_) | Obj::ByteArray(_) => {
+            let b: &[u8] = match o {
+                Obj::Bytes(b) => b,
+                Obj::ByteArray(b) => b,
+                _ => unreachable!(),
+            };
             out.push_str(if matches!(o, Obj::Bytes(_)) { r#"{"t":"bytes""# } else { r#"{"t":"bytearray""# });
             idf(out);
             out.push_str(r#","v":""#);
@@ -312,7 +318,8 @@ fn write_obj(out: &mut String, heap: &Heap, id: ObjId, my_id: u32, tasks: &mut V
         Obj::Float(f) => {
             let _ = write!(out, r#"{{"t":"float","v":"{}"}}"#, float_repr(*f));
         }
-        Obj::Global { module, name } => {
+        Obj::Global(g) => {
+            let Global { module, name } = &**g;
             out.push_str(r#"{"t":"global""#);
             write_name(out, "module", &module.0);
             write_name(out, "name", &name.0);
@@ -364,7 +371,8 @@ fn write_obj(out: &mut String, heap: &Heap, id: ObjId, my_id: u32, tasks: &mut V
             tasks.push(Task::Raw("}"));
             tasks.push(Task::Val(Value::Obj(*of)));
         }
-        Obj::Object { new, ops } => {
+        Obj::Object(o) => {
+            let Object { new, ops } = &**o;
             out.push_str(r#"{"t":"object""#);
             idf(out);
             out.push_str(r#","new":"#);
