@@ -8,9 +8,12 @@
 //!   corpus/*.pkl for the pickle targets, generator bytes for the others.
 //! - Run: each target is one libFuzzer process in fork mode (`-fork=N -ignore_crashes=1`,
 //!   so a crash is saved to fuzz/artifacts/<target>/ and fuzzing goes on), stopped by
-//!   `-max_total_time`; as many run at once as `--jobs` allows, the rest queue. A process
-//!   that overstays its budget by two minutes is killed. One target crashing or failing to
-//!   start does not stop the others.
+//!   `-max_total_time`. `--time` is the whole campaign's wall clock, because that is what
+//!   someone starting one in the evening plans around: every target gets the same core time
+//!   (`time x jobs / targets`), one core each while more targets wait than cores are free,
+//!   and the last wave forks over the freed cores for proportionally less wall time. A
+//!   process that overstays its budget by two minutes is killed. One target crashing or
+//!   failing to start does not stop the others.
 //! - Then `cargo xtask triage` (crates/brine-fuzz classifies, `cargo fuzz tmin` minimizes)
 //!   and the report: target/fuzz/report.md, report.json and one SVG chart per target, from
 //!   libFuzzer's status lines in target/fuzz/logs/<target>.log.
@@ -26,9 +29,11 @@ const HELP: &str = "usage: cargo xtask fuzz [--target T]... | [--all] [--time DU
        cargo xtask fuzz --report
 
   --target T    fuzz target T (repeatable); --all (the default) runs every target in fuzz/fuzz_targets
-  --time D      budget per target: 30s, 10m, 2h (default 10m)
-  --jobs N      libFuzzer processes at once, over all targets (default: the number of cores);
-                targets beyond that queue, and with fewer targets than jobs each forks more
+  --time D      the campaign's wall-clock budget: 30s, 10m, 2h (default 10m). Each target gets
+                an equal share of the core time (D x jobs / targets); targets beyond --jobs
+                queue, and the last wave forks more to use the freed cores
+  --jobs N      cores to use: libFuzzer processes (forks) at once over all targets (default:
+                the number of cores)
   --asan        build with AddressSanitizer (RUSTC_BOOTSTRAP=1 on stable) instead of --sanitizer none
   --no-triage   skip triage (the report then lists raw artifacts)
   --report      only rewrite target/fuzz/report.{md,json} from the last run's logs
@@ -210,6 +215,7 @@ struct Running {
     started: Instant,
     start_unix: u64,
     forks: usize,
+    secs: u64,
 }
 
 fn unix_now() -> u64 {
@@ -219,31 +225,35 @@ fn unix_now() -> u64 {
 fn campaign(o: &Opts, targets: &[String]) -> Result<(), String> {
     let logs = root().join("target/fuzz/logs");
     fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
-    let slots = o.jobs.min(targets.len()).max(1);
-    let waves = targets.len().div_ceil(slots);
+    // Core-seconds per target; a target on `forks` cores runs share / forks seconds.
+    let share = o.secs * o.jobs as u64 / targets.len().max(1) as u64;
     println!(
-        "fuzz: {} target(s), {}s each, {} at a time ({} job(s) per target), about {}s in all",
+        "fuzz: {} target(s) on {} core(s) for about {}s: {}s of core time each",
         targets.len(),
+        o.jobs,
         o.secs,
-        slots,
-        (o.jobs / slots).max(1),
-        waves as u64 * o.secs
+        share
     );
     let mut queue: Vec<String> = targets.iter().rev().cloned().collect();
     let mut running: Vec<Running> = vec![];
     let mut runs: Vec<String> = vec![];
     let mut last_print = Instant::now();
-    let grace = Duration::from_secs(o.secs + 120);
     loop {
-        while running.len() < slots {
-            let Some(t) = queue.pop() else { break };
-            // Spread the jobs: the first targets of a short list get the remainder.
-            let forks = (o.jobs / slots + usize::from(running.len() < o.jobs % slots)).max(1);
-            match start(o, &t, forks, &logs) {
-                Ok(child) => running.push(Running { target: t, child, started: Instant::now(), start_unix: unix_now(), forks }),
+        loop {
+            let busy: usize = running.iter().map(|r| r.forks).sum();
+            let free = o.jobs.saturating_sub(busy);
+            if free == 0 || queue.is_empty() {
+                break;
+            }
+            // The last wave spreads over the free cores (the first targets get the remainder).
+            let forks = if queue.len() <= free { free / queue.len() + usize::from(free % queue.len() > 0) } else { 1 };
+            let t = queue.pop().expect("not empty");
+            let secs = (share / forks as u64).max(1);
+            match start(o, &t, forks, secs, &logs) {
+                Ok(child) => running.push(Running { target: t, child, started: Instant::now(), start_unix: unix_now(), forks, secs }),
                 Err(e) => {
                     eprintln!("fuzz: {t} did not start: {e}");
-                    runs.push(run_json(&t, unix_now(), 0, 0, &format!("did not start: {e}"), o));
+                    runs.push(run_json(&t, unix_now(), 0, 0, 0, &format!("did not start: {e}"), o));
                 }
             }
         }
@@ -255,7 +265,7 @@ fn campaign(o: &Opts, targets: &[String]) -> Result<(), String> {
             let r = &mut running[i];
             let status = match r.child.try_wait() {
                 Ok(Some(st)) => Some(st.to_string()),
-                Ok(None) if r.started.elapsed() > grace => {
+                Ok(None) if r.started.elapsed() > Duration::from_secs(r.secs + 120) => {
                     let _ = r.child.kill();
                     let _ = r.child.wait();
                     Some("killed after overstaying its budget".into())
@@ -267,7 +277,7 @@ fn campaign(o: &Opts, targets: &[String]) -> Result<(), String> {
                 let r = running.remove(i);
                 let secs = r.started.elapsed().as_secs();
                 println!("fuzz: {} finished after {secs}s ({st})", r.target);
-                runs.push(run_json(&r.target, r.start_unix, secs, r.forks, &st, o));
+                runs.push(run_json(&r.target, r.start_unix, secs, r.secs, r.forks, &st, o));
             } else {
                 i += 1;
             }
@@ -287,7 +297,7 @@ fn campaign(o: &Opts, targets: &[String]) -> Result<(), String> {
     fs::write(&out, format!("[\n{}\n]\n", runs.join(",\n"))).map_err(|e| e.to_string())
 }
 
-fn start(o: &Opts, t: &str, forks: usize, logs: &Path) -> Result<Child, String> {
+fn start(o: &Opts, t: &str, forks: usize, secs: u64, logs: &Path) -> Result<Child, String> {
     let bin = target_bin(t, o.asan);
     let artifacts = root().join("fuzz/artifacts").join(t);
     fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
@@ -297,7 +307,7 @@ fn start(o: &Opts, t: &str, forks: usize, logs: &Path) -> Result<Child, String> 
         .current_dir(root())
         .arg(format!("-fork={forks}"))
         .args(["-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1"])
-        .arg(format!("-max_total_time={}", o.secs))
+        .arg(format!("-max_total_time={secs}"))
         .arg(format!("-artifact_prefix={}/", artifacts.display()))
         .args(target_flags(t))
         .arg(root().join("fuzz/corpus").join(t))
@@ -309,11 +319,10 @@ fn start(o: &Opts, t: &str, forks: usize, logs: &Path) -> Result<Child, String> 
         .map_err(|e| format!("{}: {e}", bin.display()))
 }
 
-fn run_json(t: &str, start: u64, secs: u64, forks: usize, status: &str, o: &Opts) -> String {
+fn run_json(t: &str, start: u64, secs: u64, budget: u64, forks: usize, status: &str, o: &Opts) -> String {
     format!(
-        "{{\"target\":{},\"start\":{start},\"secs\":{secs},\"budget\":{},\"forks\":{forks},\"sanitizer\":{},\"status\":{}}}",
+        "{{\"target\":{},\"start\":{start},\"secs\":{secs},\"budget\":{budget},\"forks\":{forks},\"sanitizer\":{},\"status\":{}}}",
         js(t),
-        o.secs,
         js(if o.asan { "address" } else { "none" }),
         js(status)
     )
@@ -394,47 +403,69 @@ fn count_files(dir: &Path) -> (u64, u64) {
     (n, bytes)
 }
 
-/// A small line chart of coverage (and features, scaled to it) over time.
+/// A small line chart of coverage over time, its axis from the run's lowest to its highest
+/// `cov` (growth, not the absolute level, is what a morning reader looks for), with
+/// features (`ft`) drawn dashed on their own min..max scale.
 pub fn svg_chart(title: &str, pts: &[Status]) -> String {
-    let (w, h, l, b) = (480.0f64, 200.0f64, 48.0f64, 28.0f64);
+    let (w, h, l, b, top) = (480.0f64, 210.0f64, 52.0f64, 28.0f64, 40.0f64);
     let xs: Vec<f64> = pts.iter().enumerate().map(|(i, p)| p.time.map_or(i as f64, |t| t as f64)).collect();
     let xmax = xs.iter().cloned().fold(1.0, f64::max);
-    let cmax = pts.iter().map(|p| p.cov).max().unwrap_or(1).max(1) as f64;
-    let fmax = pts.iter().map(|p| p.ft).max().unwrap_or(1).max(1) as f64;
-    let line = |vals: &[f64], max: f64| -> String {
+    let range = |v: &[f64]| {
+        let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        if lo.is_finite() && hi > lo { (lo, hi) } else { (lo.min(0.0).max(0.0), hi.max(1.0)) }
+    };
+    let line = |vals: &[f64], (lo, hi): (f64, f64)| -> String {
         xs.iter()
             .zip(vals)
-            .map(|(x, v)| format!("{:.1},{:.1}", l + x / xmax * (w - l - 8.0), h - b - v / max * (h - b - 20.0)))
+            .map(|(x, v)| format!("{:.1},{:.1}", l + x / xmax * (w - l - 8.0), h - b - (v - lo) / (hi - lo) * (h - b - top)))
             .collect::<Vec<_>>()
             .join(" ")
     };
     let cov: Vec<f64> = pts.iter().map(|p| p.cov as f64).collect();
     let ft: Vec<f64> = pts.iter().map(|p| p.ft as f64).collect();
+    let (cr, fr) = (range(&cov), range(&ft));
     let unit = if pts.iter().any(|p| p.time.is_some()) { "s" } else { "status lines" };
     format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="11">
 <rect width="100%" height="100%" fill="white"/>
-<text x="{l}" y="13" font-weight="bold">{title}: coverage over time</text>
-<line x1="{l}" y1="{y0}" x2="{xe}" y2="{y0}" stroke="#888"/><line x1="{l}" y1="20" x2="{l}" y2="{y0}" stroke="#888"/>
+<text x="8" y="14" font-weight="bold">{title}: coverage over time</text>
+<text x="8" y="30" fill="#1f77b4">cov (edges) {c0:.0} to {c1:.0}</text>
+<text x="{xe}" y="30" text-anchor="end" fill="#ff7f0e">ft (features, dashed) {f0:.0} to {f1:.0}</text>
+<line x1="{l}" y1="{y0}" x2="{xe}" y2="{y0}" stroke="#888"/><line x1="{l}" y1="{top}" x2="{l}" y2="{y0}" stroke="#888"/>
 <text x="{l}" y="{yl}">0</text><text x="{xe}" y="{yl}" text-anchor="end">{xmax:.0} {unit}</text>
-<text x="{lx}" y="24" text-anchor="end">{cmax:.0}</text><text x="{lx}" y="{y0}" text-anchor="end">0</text>
-<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="{pc}"/>
+<text x="{lx}" y="{ty}" text-anchor="end">{c1:.0}</text><text x="{lx}" y="{y0}" text-anchor="end">{c0:.0}</text>
 <polyline fill="none" stroke="#ff7f0e" stroke-width="1" stroke-dasharray="4 2" points="{pf}"/>
-<text x="{xe}" y="13" text-anchor="end" fill="#1f77b4">cov (max {cmax:.0})</text>
-<text x="{xe}" y="26" text-anchor="end" fill="#ff7f0e">ft, scaled (max {fmax:.0})</text>
+<polyline fill="none" stroke="#1f77b4" stroke-width="2" points="{pc}"/>
 </svg>
 "##,
         y0 = h - b,
         xe = w - 8.0,
         yl = h - b + 14.0,
         lx = l - 4.0,
-        pc = line(&cov, cmax),
-        pf = line(&ft, fmax),
+        ty = top + 4.0,
+        c0 = cr.0,
+        c1 = cr.1,
+        f0 = fr.0,
+        f1 = fr.1,
+        pc = line(&cov, cr),
+        pf = line(&ft, fr),
     )
 }
 
 /// Writes target/fuzz/report.md, report.json and <target>.svg from runs.json, the logs,
 /// fuzz/corpus and target/triage/findings.{json,md}.
+/// The `forks` of target `t`'s entry in runs.json (0 when it has none).
+fn forks_of(runs: &str, t: &str) -> u64 {
+    let Some(i) = runs.find(&format!("\"target\":{}", js(t))) else { return 0 };
+    let rest = &runs[i..];
+    let rest = &rest[..rest.find('}').unwrap_or(rest.len())];
+    rest.split_once("\"forks\":")
+        .map(|(_, v)| v.chars().take_while(char::is_ascii_digit).collect::<String>())
+        .and_then(|d| d.parse().ok())
+        .unwrap_or(0)
+}
+
 pub fn write_report() -> Result<(), String> {
     let out = root().join("target/fuzz");
     fs::create_dir_all(&out).map_err(|e| e.to_string())?;
@@ -442,7 +473,7 @@ pub fn write_report() -> Result<(), String> {
     let targets = fuzz_targets()?;
     let mut md = String::from("# brine fuzzing report\n\n");
     let _ = writeln!(md, "Written by `cargo xtask fuzz` (unix time {}). Budget, status and sanitizer per target are in report.json (`runs`).\n", unix_now());
-    md.push_str("| target | fuzzed | execs | execs/s | corpus | cov start → end | ft | artifacts |\n|---|---|---|---|---|---|---|---|\n");
+    md.push_str("| target | fuzzed | cores | execs | execs/s | execs/s per core | corpus | cov start → end | ft | artifacts |\n|---|---|---|---|---|---|---|---|---|---|\n");
     let mut tj = vec![];
     for t in &targets {
         let log = out.join("logs").join(format!("{t}.log"));
@@ -451,6 +482,7 @@ pub fn write_report() -> Result<(), String> {
         let first = &pts[0];
         let secs = last.time.unwrap_or(0);
         let rate = last.execs.checked_div(secs).unwrap_or(last.exec_s);
+        let cores = forks_of(&runs, t).max(1);
         let (files, bytes) = count_files(&root().join("fuzz/corpus").join(t));
         let arts = fs::read_dir(root().join("fuzz/artifacts").join(t))
             .map(|d| d.flatten().filter(|e| !e.file_name().to_string_lossy().starts_with("minimized-from-")).count())
@@ -458,8 +490,9 @@ pub fn write_report() -> Result<(), String> {
         fs::write(out.join(format!("{t}.svg")), svg_chart(t, &pts)).map_err(|e| e.to_string())?;
         let _ = writeln!(
             md,
-            "| {t} | {secs}s | {} | {rate} | {files} inputs, {} KiB | {} → {} | {} | {arts} |",
+            "| {t} | {secs}s | {cores} | {} | {rate} | {} | {files} inputs, {} KiB | {} → {} | {} | {arts} |",
             last.execs,
+            rate / cores,
             bytes / 1024,
             first.cov,
             last.cov,
@@ -467,7 +500,7 @@ pub fn write_report() -> Result<(), String> {
         );
         let series: Vec<String> = pts.iter().map(|p| format!("[{},{},{},{},{}]", p.time.unwrap_or(0), p.execs, p.cov, p.ft, p.corp)).collect();
         tj.push(format!(
-            "{{\"target\":{},\"secs\":{secs},\"execs\":{},\"execs_per_sec\":{rate},\"corpus_files\":{files},\"corpus_bytes\":{bytes},\"cov_start\":{},\"cov_end\":{},\"ft_end\":{},\"artifacts\":{arts},\"series_columns\":[\"time_s\",\"execs\",\"cov\",\"ft\",\"corp\"],\"series\":[{}]}}",
+            "{{\"target\":{},\"secs\":{secs},\"cores\":{cores},\"execs\":{},\"execs_per_sec\":{rate},\"corpus_files\":{files},\"corpus_bytes\":{bytes},\"cov_start\":{},\"cov_end\":{},\"ft_end\":{},\"artifacts\":{arts},\"series_columns\":[\"time_s\",\"execs\",\"cov\",\"ft\",\"corp\"],\"series\":[{}]}}",
             js(t),
             last.execs,
             first.cov,
@@ -476,7 +509,7 @@ pub fn write_report() -> Result<(), String> {
             series.join(",")
         ));
     }
-    md.push_str("\nCoverage growth (blue: libFuzzer's `cov`, edges; orange: `ft`, features, scaled to the same height):\n\n");
+    md.push_str("\nCoverage growth (blue: libFuzzer's `cov`, edges; orange, dashed: `ft`, features; each from the run's lowest to its highest value):\n\n");
     for t in &targets {
         if out.join(format!("{t}.svg")).exists() {
             let _ = writeln!(md, "![{t}]({t}.svg)");

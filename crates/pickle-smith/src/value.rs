@@ -12,7 +12,7 @@ use arbitrary::{Arbitrary, Result, Unstructured};
 use brine_codec::json::float_repr;
 use brine_codec::pytext::push_char;
 use serde_json::{json, Map, Value as J};
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 config! {
     /// What [`GeneratedValue::new`] may generate.
@@ -69,6 +69,7 @@ impl GeneratedValue {
             nodes: Vec::new(),
             path: Vec::new(),
             budget: config.max_nodes.max(1),
+            interned: HashMap::new(),
         };
         let root = g.gen(u, false, false, 0)?;
         Ok(GeneratedValue {
@@ -124,6 +125,10 @@ struct VGen<'c> {
     /// (Sets and frozensets never are ancestors of a ref: their items are hashable.)
     path: Vec<(usize, bool)>,
     budget: usize,
+    /// Composite keys (tuples', frozensets') interned to short names, so that a key names
+    /// its items' keys rather than spelling them out: with shared tuples nested a few deep,
+    /// spelled-out keys grow exponentially (a fuzz-found out-of-memory).
+    interned: HashMap<String, usize>,
 }
 
 #[derive(Clone, Copy)]
@@ -136,6 +141,12 @@ enum Shape {
 }
 
 impl VGen<'_> {
+    /// The short name of a composite key: equal keys, equal names.
+    fn intern(&mut self, key: String) -> String {
+        let next = self.interned.len();
+        format!("#{}", self.interned.entry(key).or_insert(next))
+    }
+
     fn add(&mut self, body: Body, key: Option<String>, shareable: bool) -> usize {
         self.nodes.push(Node {
             body,
@@ -267,7 +278,7 @@ impl VGen<'_> {
             Shape::Tuple => {
                 // A ref to an unfinished ancestor has no key yet: such a tuple is in a cycle,
                 // through a list or dict, and unhashable.
-                let key = all_keys(self, &items).map(|ks| format!("t({})", ks.join(",")));
+                let key = all_keys(self, &items).map(|ks| self.intern(format!("t({})", ks.join(","))));
                 debug_assert!(!hashable || key.is_some());
                 (Body::Tuple(items), key, true)
             }
@@ -276,7 +287,7 @@ impl VGen<'_> {
                     .expect("hashable items")
                     .into_iter()
                     .collect();
-                let key = format!("f{{{}}}", ks.into_iter().collect::<Vec<_>>().join(","));
+                let key = self.intern(format!("f{{{}}}", ks.into_iter().collect::<Vec<_>>().join(",")));
                 (Body::FrozenSet(items), Some(key), true)
             }
             Shape::Set => (Body::Set(items), None, true),
@@ -526,4 +537,41 @@ fn integral_decimal(f: f64) -> String {
         s.push_str(&format!("{l:09}"));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Keys stay short however deeply hashable values are shared: a composite key names its
+    /// items' keys (interned), so its length is bounded by its item count, not by the size
+    /// of the tree its shared items unfold to. (Spelled-out keys made a fuzz input of 1 KiB
+    /// ask for gigabytes.) The seeds favour tuples in tuples with heavy sharing.
+    #[test]
+    fn composite_keys_do_not_unfold_sharing() {
+        let config = ValueConfig { max_depth: 8, max_nodes: 400, max_len: 8, max_str_len: 4, max_bytes_len: 4, ..ValueConfig::default() };
+        let mut seed = 0x5eed_u64;
+        let mut longest = 0;
+        for _ in 0..3000 {
+            let data: Vec<u8> = (0..4096)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    (seed >> 56) as u8
+                })
+                .collect();
+            let mut u = Unstructured::new(&data);
+            let mut g = VGen { config: &config, nodes: Vec::new(), path: Vec::new(), budget: config.max_nodes, interned: HashMap::new() };
+            if g.gen(&mut u, true, false, 0).is_err() {
+                continue;
+            }
+            for k in g.interned.keys() {
+                // "t(" or "f{", the names, commas, the closer; a name is at most "i:", a
+                // sign and the 309 digits of an integral float near f64::MAX (ints' 40
+                // digits, "s:" and 4 code points' UTF-8 hex, "#" and an index are shorter).
+                assert!(k.len() <= 3 + config.max_len * 313, "a composite key of {} chars: {k}", k.len());
+                longest = longest.max(k.len());
+            }
+        }
+        assert!(longest > 0, "no composite key was generated");
+    }
 }
