@@ -10,8 +10,9 @@
 //!   so a crash is saved to fuzz/artifacts/<target>/ and fuzzing goes on), stopped by
 //!   `-max_total_time`. `--time` is the whole campaign's wall clock, because that is what
 //!   someone starting one in the evening plans around: every target gets the same core time
-//!   (`time x jobs / targets`), one core each while more targets wait than cores are free,
-//!   and the last wave forks over the freed cores for proportionally less wall time. A
+//!   (`time x jobs / targets`), one core each while at least as many targets wait as there
+//!   are cores; the last, smaller wave waits for every core and forks over them for
+//!   proportionally less wall time. A
 //!   process that overstays its budget by two minutes is killed. One target crashing or
 //!   failing to start does not stop the others.
 //! - Then `cargo xtask triage` (crates/brine-fuzz classifies, `cargo fuzz tmin` minimizes)
@@ -245,15 +246,25 @@ fn campaign(o: &Opts, targets: &[String]) -> Result<(), String> {
             if free == 0 || queue.is_empty() {
                 break;
             }
-            // The last wave spreads over the free cores (the first targets get the remainder).
-            let forks = if queue.len() <= free { free / queue.len() + usize::from(free % queue.len() > 0) } else { 1 };
-            let t = queue.pop().expect("not empty");
-            let secs = (share / forks as u64).max(1);
-            match start(o, &t, forks, secs, &logs) {
-                Ok(child) => running.push(Running { target: t, child, started: Instant::now(), start_unix: unix_now(), forks, secs }),
-                Err(e) => {
-                    eprintln!("fuzz: {t} did not start: {e}");
-                    runs.push(run_json(&t, unix_now(), 0, 0, 0, &format!("did not start: {e}"), o));
+            // Fewer targets left than cores: the last wave. It waits for every core, then
+            // spreads over them (the first targets get the remainder).
+            let wave: Vec<(String, usize)> = if queue.len() < o.jobs {
+                if !running.is_empty() {
+                    break;
+                }
+                let n = queue.len();
+                (0..n).map(|k| (queue.pop().expect("n left"), o.jobs / n + usize::from(k < o.jobs % n))).collect()
+            } else {
+                vec![(queue.pop().expect("not empty"), 1)]
+            };
+            for (t, forks) in wave {
+                let secs = (share / forks as u64).max(1);
+                match start(o, &t, forks, secs, &logs) {
+                    Ok(child) => running.push(Running { target: t, child, started: Instant::now(), start_unix: unix_now(), forks, secs }),
+                    Err(e) => {
+                        eprintln!("fuzz: {t} did not start: {e}");
+                        runs.push(run_json(&t, unix_now(), 0, 0, 0, &format!("did not start: {e}"), o));
+                    }
                 }
             }
         }

@@ -3,9 +3,9 @@
 //!
 //! The input drives pickle-smith: first a swarm [`ValueConfig`], then a [`GeneratedValue`]
 //! under it, then the protocol, chosen among those with native opcodes for every type the
-//! document holds ([`native_protocol`]): below them CPython writes bytes, sets and
-//! bytearrays as calls (`_codecs.encode`, `builtins.set`...), which decode to recorded
-//! calls rather than the values. No CPython involved: this is the codec against itself.
+//! document holds ([`brine_codec::encode::native_protocol`]): below them CPython writes
+//! bytes, sets and bytearrays as calls (`_codecs.encode`, `builtins.set`...), which decode
+//! to recorded calls rather than the values. No CPython involved: this is the codec against itself.
 
 use crate::finding::{Case, Finding};
 use arbitrary::{Arbitrary, Unstructured};
@@ -22,33 +22,11 @@ pub fn generate(data: &[u8]) -> Option<(J, u8)> {
     let mut u = Unstructured::new(data);
     let config = ValueConfig::arbitrary(&mut u).ok()?;
     let doc = GeneratedValue::new(&config, &mut u).ok()?.document;
-    let lo = native_protocol(&doc);
+    let lo = brine_codec::encode::native_protocol(&doc);
     let p = u.int_in_range(lo..=HIGHEST_PROTOCOL).unwrap_or(lo);
     Some((doc, p))
 }
 
-/// The lowest protocol with native opcodes for every node type in `doc`: 3 for bytes, 4
-/// for set and frozenset, 5 for bytearray, else 0.
-pub fn native_protocol(doc: &J) -> u8 {
-    let mut p = 0;
-    let mut work = vec![doc];
-    while let Some(v) = work.pop() {
-        match v {
-            J::Object(m) => {
-                p = p.max(match m.get("t").and_then(J::as_str) {
-                    Some("bytes") => 3,
-                    Some("set" | "frozenset") => 4,
-                    Some("bytearray") => 5,
-                    _ => 0,
-                });
-                work.extend(m.values());
-            }
-            J::Array(a) => work.extend(a),
-            _ => {}
-        }
-    }
-    p
-}
 
 /// Checks one input.
 pub fn check(data: &[u8]) -> Result<(), Finding> {

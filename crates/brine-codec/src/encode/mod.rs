@@ -174,6 +174,39 @@ pub fn encode_document(doc: &serde_json::Value, protocol: u8) -> Result<Vec<u8>,
     encode(&heap, root, protocol).map_err(DocumentError::Encode)
 }
 
+/// The lowest protocol in which CPython writes every node of `doc` with its own opcodes:
+/// below it, bytes (3), set and frozenset (4) and bytearray (5) are written as calls
+/// (`_codecs.encode`, `builtins.set`...), a dotted qualified name cannot be written by name
+/// (4), and a `__reduce_ex__` object made by `cls.__new__` is written as a `copyreg` call
+/// instead of NEWOBJ (2; NEWOBJ_EX with keyword arguments: 4). Such calls decode to
+/// recorded calls rather than to the document, so a round trip starts here.
+pub fn native_protocol(doc: &serde_json::Value) -> u8 {
+    use serde_json::Value as J;
+    let mut p = 0;
+    let mut work = vec![doc];
+    while let Some(v) = work.pop() {
+        match v {
+            J::Object(m) => {
+                p = p.max(match m.get("t").and_then(J::as_str) {
+                    Some("bytes") => 3,
+                    Some("set" | "frozenset") => 4,
+                    Some("bytearray") => 5,
+                    Some("global") if m.get("name").and_then(J::as_str).is_some_and(|n| n.contains('.')) => 4,
+                    _ => 0,
+                });
+                if let Some(new) = m.get("new").filter(|n| n.get("newobj").is_some()) {
+                    let kwargs = new.get("kwargs").and_then(J::as_array).is_some_and(|k| !k.is_empty());
+                    p = p.max(if kwargs { 4 } else { 2 });
+                }
+                work.extend(m.values());
+            }
+            J::Array(a) => work.extend(a),
+            _ => {}
+        }
+    }
+    p
+}
+
 /// A failure inside the encoder, located at an object (mapped to the document on the way out).
 struct Fail {
     at: Option<ObjId>,

@@ -82,7 +82,7 @@ pub fn load(root: &Path) -> Result<Corpus, String> {
         let meta_text = std::fs::read_to_string(dir.join(format!("{name}.json")))
             .map_err(|e| format!("corpus/{name}.json: {e}"))?;
         let mut meta = parse_deep(&meta_text).map_err(|e| format!("corpus/{name}.json: {e}"))?;
-        let protocol = protocol_of(&meta["ops"]).max(native_protocol(&meta["result"]));
+        let protocol = protocol_of(&meta["ops"]).max(brine_codec::encode::native_protocol(&meta["result"]));
         cases.push(Case {
             name: name.to_string(),
             expect,
@@ -116,30 +116,3 @@ fn protocol_of(ops: &J) -> u8 {
     highest
 }
 
-/// The lowest protocol in which CPython writes every node of `doc` with its own opcode.
-fn native_protocol(doc: &J) -> u8 {
-    let mut p = 0;
-    let mut work = vec![doc];
-    while let Some(v) = work.pop() {
-        match v {
-            J::Object(m) => {
-                p = p.max(match m.get("t").and_then(J::as_str) {
-                    Some("bytes") => 3,
-                    Some("set" | "frozenset") => 4,
-                    Some("bytearray") => 5,
-                    // a dotted qualified name is written by name only from protocol 4 on
-                    Some("global") if m.get("name").and_then(J::as_str).is_some_and(|n| n.contains('.')) => 4,
-                    _ => 0,
-                });
-                if let Some(new) = m.get("new").filter(|n| n.get("newobj").is_some()) {
-                    let kwargs = new.get("kwargs").and_then(J::as_array).is_some_and(|k| !k.is_empty());
-                    p = p.max(if kwargs { 4 } else { 2 });
-                }
-                work.extend(m.values());
-            }
-            J::Array(a) => work.extend(a.iter()),
-            _ => {}
-        }
-    }
-    p
-}
