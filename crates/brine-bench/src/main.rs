@@ -11,15 +11,6 @@
 //! one, paying allocation and page faults as any owned copy must, and the one the bytes
 //! decode is held against), peak memory of each decode, and the oracle's differential
 //! checks per second. `BRINE_BENCH_ONLY=ints_1m,strs_200k` limits the workloads.
-//!
-//! Memory: decoding touches fresh memory, and under glibc's defaults every big buffer freed
-//! after one timed run goes back to the kernel, so the next run pays a page fault per 4 KiB
-//! again (on this VM that alone is most of a dict decode). A long-running campaign keeps
-//! its memory instead, and CPython's small objects already live in pymalloc's retained
-//! arenas. So the decodes are timed twice: first under glibc's defaults (brine and CPython,
-//! reported as their own column), then, for the whole table, with freed memory retained
-//! (`mallopt`: no trimming, mmap only above 32 MiB), which applies to every peer alike since
-//! they share the process and its allocator.
 //! Writes target/bench/report.{md,json}.
 
 mod alloc;
@@ -80,9 +71,6 @@ def best(f):
         t = time.perf_counter(); r = f(); b = min(b, time.perf_counter() - t); del r; runs += 1
     return b
 
-def best_loads(data):
-    return best(lambda: pickle.loads(data))
-
 def bench(data, proto):
     obj = pickle.loads(data)
     tl = best(lambda: pickle.loads(data))
@@ -96,9 +84,6 @@ def bench(data, proto):
 "#;
 
 struct Row {
-    /// Decode times under glibc's default thresholds (phase 1).
-    brine_dec_default: f64,
-    cpy_dec_default: f64,
     name: String,
     proto: u8,
     size: usize,
@@ -125,22 +110,8 @@ fn main() {
     let half = workloads("0.5");
     let mut rows = vec![];
     let only = std::env::var("BRINE_BENCH_ONLY").unwrap_or_default();
-    let selected: Vec<&str> = WORKLOADS.iter().copied().filter(|n| only.is_empty() || only.split(',').any(|o| o == *n)).collect();
-    // Phase 1: decode under glibc's defaults.
-    let mut defaults = vec![];
-    for name in &selected {
-        for proto in [2u8, 5] {
-            let file = format!("{name}.p{proto}.pkl");
-            let data = std::fs::read(full.join(&file)).unwrap();
-            eprintln!("bench {file}: decode under glibc's default trim/mmap thresholds");
-            let b = best(|| brine_codec::decode(&data).unwrap());
-            let c = cpython_decode(&interp, &data);
-            defaults.push((b, c));
-        }
-    }
-    // Phase 2: everything, with freed memory retained.
-    retain_freed_memory();
-    for name in &selected {
+    let selected = WORKLOADS.iter().filter(|n| only.is_empty() || only.split(',').any(|o| o == **n));
+    for name in selected {
         for proto in [2u8, 5] {
             let file = format!("{name}.p{proto}.pkl");
             let data = std::fs::read(full.join(&file)).unwrap();
@@ -176,10 +147,7 @@ fn main() {
                     (None, None)
                 }
             };
-            let (brine_dec_default, cpy_dec_default) = defaults[rows.len()];
             rows.push(Row {
-                brine_dec_default,
-                cpy_dec_default,
                 name: name.to_string(),
                 proto,
                 size: data.len(),
@@ -200,29 +168,6 @@ fn main() {
     let checks = if std::env::var_os("BRINE_BENCH_NO_CHECKS").is_some() { (0.0, 0.0) } else { oracle_checks_per_second() };
     let fuzz = fuzz_execs();
     write_report(&info.version, &rows, memcpy, checks, &fuzz);
-}
-
-/// Keeps freed memory in the process: no trimming of the heap top, and mmap (returned to
-/// the kernel on free) only for blocks of 32 MiB and more, glibc's largest mmap threshold.
-/// Process-wide, so brine, CPython and serde-pickle all run under it.
-fn retain_freed_memory() {
-    // SAFETY: mallopt only sets allocator parameters; no allocation is in flight on another
-    // thread (the bench is single-threaded here, the interpreter idle).
-    let ok = unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20) == 1
-            && libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX) == 1
-            && libc::mallopt(libc::M_TOP_PAD, 64 << 20) == 1
-    };
-    assert!(ok, "mallopt refused the retention settings");
-}
-
-/// CPython's best `pickle.loads` time on `data`.
-fn cpython_decode(interp: &brine_oracle::cpython::Interpreter, data: &[u8]) -> f64 {
-    let d = data.to_vec();
-    interp.run(move |py, _sb| -> f64 {
-        let m = PyModule::from_code(py, &std::ffi::CString::new(PY_HELPERS).unwrap(), c"brine_bench.py", c"brine_bench").unwrap();
-        m.getattr("best_loads").unwrap().call1((PyBytes::new(py, &d),)).unwrap().extract().unwrap()
-    })
 }
 
 /// memcpy bandwidth on 64 MiB, MB/s.
@@ -312,8 +257,8 @@ fn write_report(py: &str, rows: &[Row], memcpy: Memcpy, checks: (f64, f64), fuzz
         "Machine: {machine}. memcpy of 64 MiB: {:.0} MB/s into a fresh buffer (allocation + page faults + copy), {:.0} MB/s warm.\n",
         memcpy.fresh, memcpy.warm
     );
-    let _ = writeln!(md, "| workload | proto | MB | decode brine MB/s | CPython MB/s | serde-pickle MB/s | brine/CPython | brine/serde | encode brine MB/s | CPython MB/s | serde MB/s | brine/CPython | brine/serde | 2x size time ratio | peak mem / (pickle+value) | CPython peak MB | decode brine/CPython, glibc defaults |");
-    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(md, "| workload | proto | MB | decode brine MB/s | CPython MB/s | serde-pickle MB/s | brine/CPython | brine/serde | encode brine MB/s | CPython MB/s | serde MB/s | brine/CPython | brine/serde | 2x size time ratio | peak mem / (pickle+value) | CPython peak MB |");
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let opt = |x: Option<f64>, s: usize| x.map_or("n/a".to_string(), |t| format!("{:.0}", mbps(s, t)));
     let ratio = |a: f64, b: Option<f64>| b.map_or("n/a".to_string(), |b| format!("{:.1}x", b / a));
     let mut js = vec![];
@@ -321,7 +266,7 @@ fn write_report(py: &str, rows: &[Row], memcpy: Memcpy, checks: (f64, f64), fuzz
         let mem_ratio = r.brine_peak as f64 / (r.size + r.brine_retained) as f64;
         let _ = writeln!(
             md,
-            "| {} | {} | {:.1} | {:.0} | {:.0} | {} | {:.1}x | {} | {:.0} | {:.0} | {} | {:.1}x | {} | {:.2} | {:.2} | {:.0} | {:.1}x |",
+            "| {} | {} | {:.1} | {:.0} | {:.0} | {} | {:.1}x | {} | {:.0} | {:.0} | {} | {:.1}x | {} | {:.2} | {:.2} | {:.0} |",
             r.name,
             r.proto,
             r.size as f64 / 1e6,
@@ -338,12 +283,10 @@ fn write_report(py: &str, rows: &[Row], memcpy: Memcpy, checks: (f64, f64), fuzz
             r.brine_dec / r.brine_half,
             mem_ratio,
             r.cpy_peak as f64 / 1e6,
-            r.cpy_dec_default / r.brine_dec_default,
         );
         js.push(json!({"workload": r.name, "protocol": r.proto, "bytes": r.size,
             "decode_s": {"brine": r.brine_dec, "cpython": r.cpy_dec, "serde_pickle": r.serde_dec},
             "encode_s": {"brine": r.brine_enc, "cpython": r.cpy_enc, "serde_pickle": r.serde_enc},
-            "decode_s_glibc_defaults": {"brine": r.brine_dec_default, "cpython": r.cpy_dec_default},
             "brine_half_size_decode_s": r.brine_half,
             "brine_peak_bytes": r.brine_peak, "brine_retained_bytes": r.brine_retained, "cpython_peak_bytes": r.cpy_peak}));
     }

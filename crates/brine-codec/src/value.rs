@@ -606,6 +606,47 @@ impl KeyIndex {
         }
     }
 
+    /// The position of the entry whose key equals `key` (hash `h`), or, when there is none,
+    /// `None` after recording `fresh` as the position of a key of hash `h`: one probe where
+    /// [`KeyIndex::find`] then [`KeyIndex::insert`] take two.
+    fn find_or_insert(
+        &mut self,
+        heap: &mut Heap,
+        h: u64,
+        key: Value,
+        fresh: u32,
+        key_at: impl Fn(u32) -> Value,
+    ) -> Result<Option<u32>, HashError> {
+        let short = Self::short(h);
+        let mut err = None;
+        let entry = self.table.entry(
+            Self::spread(short),
+            |&(i, s)| {
+                if err.is_some() || s != short {
+                    return false;
+                }
+                match heap.key_eq_at(key_at(i), key, 0) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        err = Some(e);
+                        false
+                    }
+                }
+            },
+            |&(_, s)| Self::spread(s),
+        );
+        if let Some(e) = err {
+            return Err(e);
+        }
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(o) => Ok(Some(o.get().0)),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert((fresh, short));
+                Ok(None)
+            }
+        }
+    }
+
     /// Records that position `i` has a key of hash `h`.
     fn insert(&mut self, h: u64, i: u32) {
         let short = Self::short(h);
@@ -634,11 +675,16 @@ impl Dict {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
-    /// Room for `n` more entries.
+    /// Room for `n` more entries. An index that must grow for them grows fourfold rather
+    /// than doubling: a dict that takes batch after batch (CPython writes SETITEMS of 1000)
+    /// is usually big, and every growth rehashes every key (a third of a 100,000-key
+    /// decode, doubling).
     pub fn reserve(&mut self, n: usize) {
         self.entries.reserve(n);
         if let Some(index) = self.index.as_deref_mut() {
-            index.reserve(n);
+            if index.table.capacity() - index.table.len() < n {
+                index.reserve(n.max(3 * index.table.len()));
+            }
         }
     }
     /// `d[key] = value` with Python's key merging.
@@ -665,12 +711,9 @@ impl Dict {
         let h = heap.key_hash(key)?;
         let index = self.index.as_deref_mut().expect("built above");
         let entries = &self.entries;
-        match index.find(heap, h, key, 0, |i| entries[i as usize].0)? {
+        match index.find_or_insert(heap, h, key, entries.len() as u32, |i| entries[i as usize].0)? {
             Some(i) => self.entries[i as usize].1 = value,
-            None => {
-                index.insert(h, self.entries.len() as u32);
-                self.entries.push((key, value));
-            }
+            None => self.entries.push((key, value)),
         }
         Ok(())
     }

@@ -234,7 +234,14 @@ impl<'a> Machine<'a> {
             pos: 0,
             op_start: 0,
             opts,
-            heap: Heap::new(opts.limits.max_depth, opts.limits.max_work.saturating_add(16 * data.len() as u64)),
+            heap: {
+                let mut heap = Heap::new(opts.limits.max_depth, opts.limits.max_work.saturating_add(16 * data.len() as u64));
+                // Room for one object per 16 input bytes (a short str with its memo PUT
+                // takes about that), so that the arena of a big pickle is not copied and
+                // faulted in again at every doubling; capped at 32 MiB of slots.
+                heap.objs.reserve((data.len() / 16).min(1 << 20));
+                heap
+            },
             stack: Vec::with_capacity(64),
             marks: Vec::new(),
             fence: 0,
