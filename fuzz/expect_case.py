@@ -52,9 +52,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.setrecursionlimit(1_000_000)
-    import threading
-    threading.stack_size(1 << 29)
-    t = threading.Thread(target=main)
-    t.start()
-    t.join()
+    sb.run_on_big_stack(main)

@@ -10,6 +10,7 @@ Public API:
     to_json(obj, standins) -> node                   (object graph -> pickle JSON)
     doc_to_object(node) -> object                    (pickle JSON of builtins -> object)
     dumps_json(node) -> str                          (json.dumps that copes with 100k-deep nodes)
+    run_on_big_stack(fn)                             (fn() with a deep stack, for scripts' main)
 
 Nothing is ever imported or executed by a load: find_class returns an inert stand-in class
 per (module, name), persistent_load an inert Record.  See docs/sandbox.md.
@@ -27,6 +28,7 @@ import warnings
 
 __all__ = [
     "loads_c", "loads_py", "genops_json", "to_json", "doc_to_object", "dumps_json",
+    "run_on_big_stack",
     "Record", "StandIns", "Timeout",
 ]
 
@@ -755,3 +757,14 @@ class _Raw:
 
     def __init__(self, s):
         self.s = s
+
+
+def run_on_big_stack(fn):
+    """Run fn() on a thread with a 512 MiB stack and a recursion limit of 1,000,000, and wait
+    for it: documents nest up to 100,000 deep, and json and the sandbox recurse on them."""
+    import threading
+    sys.setrecursionlimit(1_000_000)
+    threading.stack_size(1 << 29)
+    t = threading.Thread(target=fn)
+    t.start()
+    t.join()

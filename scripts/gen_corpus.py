@@ -138,10 +138,4 @@ def main():
 
 
 if __name__ == "__main__":
-    # Some documents nest 100,000 deep: json needs the recursion limit and a stack for it.
-    import threading
-    sys.setrecursionlimit(1_000_000)
-    threading.stack_size(1 << 29)
-    t = threading.Thread(target=main)
-    t.start()
-    t.join()
+    sb.run_on_big_stack(main)
