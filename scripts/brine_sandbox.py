@@ -11,6 +11,7 @@ Public API:
     doc_to_object(node) -> object                    (pickle JSON of builtins -> object)
     dumps_json(node) -> str                          (json.dumps that copes with 100k-deep nodes)
     run_on_big_stack(fn)                             (fn() with a deep stack, for scripts' main)
+    reexec_with_fixed_hash_seed()                    (scripts: set order independent of the run)
 
 Nothing is ever imported or executed by a load: find_class returns an inert stand-in class
 per (module, name), persistent_load an inert Record.  See docs/sandbox.md.
@@ -28,7 +29,7 @@ import warnings
 
 __all__ = [
     "loads_c", "loads_py", "genops_json", "to_json", "doc_to_object", "dumps_json",
-    "run_on_big_stack",
+    "run_on_big_stack", "reexec_with_fixed_hash_seed",
     "Record", "StandIns", "Timeout",
 ]
 
@@ -768,3 +769,13 @@ def run_on_big_stack(fn):
     t = threading.Thread(target=fn)
     t.start()
     t.join()
+
+
+def reexec_with_fixed_hash_seed():
+    """Re-execute the running script with PYTHONHASHSEED=0 unless it already has it: the
+    order in which CPython iterates a set of strs (and so a generated expectation's set
+    items) depends on the hash seed."""
+    import os
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        env = dict(os.environ, PYTHONHASHSEED="0")
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)

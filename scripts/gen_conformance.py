@@ -1018,6 +1018,26 @@ def handwritten_cases():
     add("buffer/append_to_buffer", P5 + b"\x97K\x41a.", 1)
     add("buffer/setitems_on_buffer", P5 + b"\x97(K\x00K\x01u.", 1)
     add("buffer/in_list", P5 + b"](\x97\x97\x98e.", 2)
+    # A bytearray cannot grow while a memoryview of it (READONLY_BUFFER's) is alive: CPython
+    # raises BufferError, and "alive" is reachable from the stack or the memo.
+    BA1 = P5 + b"\x96\x01\x00\x00\x00\x00\x00\x00\x00a"
+    add("buffer/exports/live_view_on_stack", BA1 + b"q\x00\x98h\x00K\x01a.")
+    add("buffer/exports/view_popped", BA1 + b"q\x00\x980h\x00K\x01a.")
+    add("buffer/exports/view_memoized_then_popped", BA1 + b"q\x00\x98q\x010h\x00K\x01a.")
+    add("buffer/exports/view_in_dropped_tuple", BA1 + b"q\x00\x98\x850h\x00K\x01a.")
+    add("buffer/exports/view_in_memoized_tuple", BA1 + b"q\x00\x98\x85q\x010h\x00K\x01a.")
+    add("buffer/exports/view_memo_slot_overwritten", BA1 + b"q\x00\x98q\x010Nq\x010h\x00K\x01a.")
+    add("buffer/exports/appends_two", BA1 + b"q\x00\x98h\x00(K\x01K\x02e.")
+    add("buffer/exports/empty_appends", BA1 + b"q\x00\x98h\x00(e.")
+    add("buffer/exports/setitem_does_not_resize", BA1 + b"q\x00\x98h\x00K\x00K\x05s.")
+    add("buffer/exports/bad_item_before_resize", BA1 + b"q\x00\x98h\x00Na.")
+    add("buffer/exports/two_views_one_dropped", BA1 + b"q\x00\x98h\x00\x980h\x00K\x01a.")
+    add("buffer/exports/readonly_of_view", BA1 + b"q\x00\x98\x98h\x00K\x01a.")
+    add("buffer/exports/view_in_list_in_dict_value", BA1 + b"q\x00}q\x01K\x01](h\x00\x98e\x85sh\x00K\x01a.")
+    add("buffer/exports/view_in_dropped_list", BA1 + b"q\x00](h\x00\x98e0h\x00K\x01a.")
+    add("buffer/exports/supplied_live", P5 + b"\x97q\x00\x98h\x00K\x01a.", 1)
+    add("buffer/exports/supplied_popped", P5 + b"\x97q\x00\x980h\x00K\x01a.", 1)
+    add("buffer/exports/supplied_view_other_buffer", P5 + b"\x97q\x00\x97\x98h\x00K\x01a.", 2)
     add("buffer/next_at_proto0", b"\x97.", 1)
 
     # ---- FRAME rules ----------------------------------------------------------------------------

@@ -12,7 +12,8 @@ case; `cargo xtask conformance` fails when one goes missing.
 Cases are drawn from conformance/decode/*.jsonl (every hand-written case, every CPython test
 pickle and stdlib value, and mutations chosen for new (opcode, exception) pairs) and their
 expectations are recomputed here, live, by the sandboxed CPython in brine_sandbox.py: nothing
-is typed by hand. Deterministic for a given conformance/ and interpreter.
+is typed by hand. Deterministic for a given conformance/ and interpreter (the script
+re-executes itself with PYTHONHASHSEED=0, as gen_conformance.py does).
 """
 import argparse, json, os, re, sys, resource
 
@@ -138,4 +139,5 @@ def main():
 
 
 if __name__ == "__main__":
+    sb.reexec_with_fixed_hash_seed()
     sb.run_on_big_stack(main)

@@ -39,6 +39,8 @@ pub enum ErrorCode {
     Attribute(String),
     /// An `IndexError` (list assignment index out of range).
     Index(String),
+    /// A `BufferError` (growing a bytearray that a live memoryview exports).
+    Buffer(String),
     /// An `OverflowError` (length or memo index beyond `Py_ssize_t`, float text overflow).
     Overflow(String),
     /// A `MemoryError` CPython raises deterministically (a memo index so large that the
@@ -79,6 +81,7 @@ impl ErrorCode {
             Type(_) => "TypeError",
             Attribute(_) => "AttributeError",
             Index(_) => "IndexError",
+            Buffer(_) => "BufferError",
             Overflow(_) => "OverflowError",
             Memory(_) => "MemoryError",
             DepthLimit(_) => "RecursionError",
@@ -109,7 +112,7 @@ impl fmt::Display for ErrorCode {
             NoMark => f.write_str("could not find MARK"),
             MemoMissing(i) => write!(f, "Memo value not found at index {i}"),
             Unpickling(m) | Value(m) | UnicodeDecode(m) | Type(m) | Attribute(m) | Index(m)
-            | Overflow(m) | Memory(m) => f.write_str(m),
+            | Buffer(m) | Overflow(m) | Memory(m) => f.write_str(m),
             DepthLimit(n) => write!(f, "nesting deeper than the limit of {n}"),
             MemoLimit(n) => write!(f, "memo larger than the limit of {n} entries"),
             SizeLimit(n) => write!(f, "decoded value larger than the limit of {n} bytes"),

@@ -309,7 +309,7 @@ impl Heap {
         }
     }
 
-    fn spend(&mut self) -> Result<(), HashError> {
+    pub(crate) fn spend(&mut self) -> Result<(), HashError> {
         if self.work_left == 0 {
             return Err(HashError::Budget);
         }

@@ -217,6 +217,10 @@ struct Machine<'a> {
     /// its keys can be hashed against the heap): a key that is the dict itself is then
     /// still an unhashable dict. Made on first use.
     spare_dict: Option<Box<Dict>>,
+    /// The read-only views READONLY_BUFFER made of bytearrays and supplied buffers that
+    /// may still be alive: each holds an export, and CPython refuses to resize a bytearray
+    /// with live exports (BufferError). See [`Machine::check_exports`].
+    views: Vec<ObjId>,
 }
 
 fn hash_err(e: HashError, limits: &Limits) -> ErrorCode {
@@ -252,6 +256,7 @@ impl<'a> Machine<'a> {
             alloc_left: opts.limits.max_alloc,
             op_counts: opts.count_ops.then(|| Box::new([0u32; 256])),
             spare_dict: None,
+            views: Vec::new(),
         }
         .with_buffers()
     }
@@ -963,6 +968,9 @@ impl<'a> Machine<'a> {
                 };
                 if let Some(o) = replacement {
                     let nv = self.obj(o);
+                    if let Value::Obj(view) = nv {
+                        self.views.push(view);
+                    }
                     *self.stack.last_mut().unwrap() = nv;
                 }
             }
@@ -1181,6 +1189,7 @@ impl<'a> Machine<'a> {
                     bytes.push(self.byte_value(it)?);
                 }
                 self.charge(bytes.len())?;
+                self.check_exports(id.unwrap())?;
                 self.bytearray_mut(id.unwrap()).extend(bytes);
             }
             _ => {
@@ -1190,6 +1199,44 @@ impl<'a> Machine<'a> {
                 )))
             }
         }
+        Ok(())
+    }
+
+    /// BufferError when bytearray (or writable supplied buffer) `id` has a live export: a
+    /// view READONLY_BUFFER made of it that CPython still holds a reference to. Live here
+    /// means reachable from the stack or the memo, which is what a reference count comes
+    /// to while nothing is collected (CPython's cycle collector could free an unreachable
+    /// cycle holding a view mid-load; brine treats every unreachable view as freed). An
+    /// unreachable view can never be reached again, so it is forgotten: each view costs at
+    /// most one search, and a search that finds a live one ends the load.
+    fn check_exports(&mut self, id: ObjId) -> R<()> {
+        let exports_of = |heap: &Heap, v: ObjId| match (heap.get(v), heap.get(id)) {
+            (Obj::View(b), _) => *b == id,
+            (Obj::Buffer { index: i, readonly: true }, Obj::Buffer { index: j, readonly: false }) => i == j,
+            _ => false,
+        };
+        if !self.views.iter().any(|&v| exports_of(&self.heap, v)) {
+            return Ok(());
+        }
+        let mut seen = vec![false; self.heap.objs.len()];
+        let mut work: Vec<Value> = self.stack.clone();
+        work.extend((0..self.memo.dense.len()).filter_map(|i| self.memo.get(i as u64)));
+        work.extend(self.memo.others.values().copied());
+        let mut kids = Vec::new();
+        while let Some(v) = work.pop() {
+            let Value::Obj(o) = v else { continue };
+            if std::mem::replace(&mut seen[o as usize], true) {
+                continue;
+            }
+            self.heap.spend().map_err(|e| hash_err(e, &self.opts.limits))?;
+            kids.clear();
+            crate::json::write::children(self.heap.get(o), &mut kids);
+            work.extend_from_slice(&kids);
+        }
+        if self.views.iter().any(|&v| seen[v as usize] && exports_of(&self.heap, v)) {
+            return Err(ErrorCode::Buffer("Existing exports of data: object cannot be re-sized".into()));
+        }
+        self.views.retain(|&v| seen[v as usize]);
         Ok(())
     }
 

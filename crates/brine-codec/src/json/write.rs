@@ -162,8 +162,9 @@ fn shareable(o: &Obj) -> bool {
     }
 }
 
-/// Pushes an object's children in visit order onto `out` (used by both passes).
-fn children(o: &Obj, out: &mut Vec<Value>) {
+/// Pushes an object's children in visit order onto `out` (used by both passes, and by the
+/// decoder's liveness check of buffer exports).
+pub(crate) fn children(o: &Obj, out: &mut Vec<Value>) {
     match o {
         Obj::Tuple(v) | Obj::List(v) => out.extend_from_slice(v),
         Obj::Dict(d) => {
