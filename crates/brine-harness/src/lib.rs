@@ -47,6 +47,19 @@ pub struct Finding {
     pub repro: String,
 }
 
+/// One poisoned comparison.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Poisoned {
+    /// Which check.
+    pub check: String,
+    /// The case name.
+    pub case: String,
+    /// The limit that was hit, as the verdict says it.
+    pub reason: String,
+    /// The pickle, hex (the first 64 bytes' worth for long ones).
+    pub pickle_hex: String,
+}
+
 /// Everything a run produced.
 #[derive(Clone, Debug, Default)]
 pub struct RunReport {
@@ -60,6 +73,9 @@ pub struct RunReport {
     pub checks: BTreeMap<String, CheckCount>,
     /// Disagreements and findings.
     pub findings: Vec<Finding>,
+    /// Comparisons skipped because an engine hit a resource limit: which, and why (so a
+    /// reader can tell a CPython MemoryError from an over-cautious oracle guard).
+    pub poisoned: Vec<Poisoned>,
     /// Opcode coverage over all decoded cases.
     pub coverage: coverage::Coverage,
     /// Wall time per phase, in seconds.

@@ -141,6 +141,7 @@ pub fn to_json(r: &RunReport) -> J {
         "phases": r.phases,
         "checks": r.checks,
         "findings": r.findings.iter().map(finding_json).collect::<Vec<_>>(),
+        "poisoned": r.poisoned,
         "coverage": {"opcodes": cov, "success_ratio": s, "error_ratio": e,
                      "missing_success": r.coverage.missing_success(), "missing_error": r.coverage.missing_error()},
         "regressions": r.regressions(),
@@ -173,6 +174,17 @@ pub fn to_markdown(r: &RunReport) -> String {
         }
         if fs.len() > 200 {
             let _ = writeln!(m, "... and {} more (see report.json)\n", fs.len() - 200);
+        }
+    }
+    let _ = writeln!(m, "## Poisoned comparisons: {}\n", r.poisoned.len());
+    let _ = writeln!(m, "Skipped, not failed: an engine hit a resource limit (CPython's MemoryError or RecursionError, a time limit, an oracle guard that declines to run a pickle that would exhaust memory, or brine's own limits).\n");
+    if !r.poisoned.is_empty() {
+        let _ = writeln!(m, "| check | case | reason | pickle (hex, first 64 bytes) |\n|---|---|---|---|");
+        for p in r.poisoned.iter().take(500) {
+            let _ = writeln!(m, "| {} | `{}` | {} | `{}` |", p.check, p.case, p.reason.replace('|', "\\|"), p.pickle_hex);
+        }
+        if r.poisoned.len() > 500 {
+            let _ = writeln!(m, "\n... and {} more (see report.json)", r.poisoned.len() - 500);
         }
     }
     m
@@ -231,4 +243,28 @@ pub fn check_floor(r: &RunReport, root: &std::path::Path) -> Option<Finding> {
         pickle_hex: String::new(),
         repro: "cargo xtask conformance".into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poisoned_comparisons_are_itemized() {
+        let mut r = RunReport { coverage: crate::coverage::Coverage::new(), ..Default::default() };
+        r.checks.entry("decode".into()).or_default().poisoned = 1;
+        r.poisoned.push(crate::Poisoned {
+            check: "decode".into(),
+            case: "decode/mutations.jsonl:huge_binput".into(),
+            reason: "poisoned (MemoryError: memo index 4294967295)".into(),
+            pickle_hex: "72ffffffff".into(),
+        });
+        let j = to_json(&r);
+        assert_eq!(j["poisoned"][0]["case"], "decode/mutations.jsonl:huge_binput");
+        assert_eq!(j["poisoned"][0]["pickle_hex"], "72ffffffff");
+        let m = to_markdown(&r);
+        assert!(m.contains("## Poisoned comparisons: 1"));
+        assert!(m.contains("| decode | `decode/mutations.jsonl:huge_binput` | poisoned (MemoryError: memo index 4294967295) | `72ffffffff` |"));
+        assert_eq!(r.regressions(), 0);
+    }
 }

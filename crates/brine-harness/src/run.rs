@@ -64,11 +64,23 @@ impl Run {
         });
     }
 
+    fn poisoned(&mut self, check: &str, case: &str, v: &Verdict, pickle: &[u8]) {
+        self.report.poisoned.push(crate::Poisoned {
+            check: check.into(),
+            case: case.into(),
+            reason: v.summary(),
+            pickle_hex: hex(&pickle[..pickle.len().min(64)]),
+        });
+    }
+
     fn record_verdict(&mut self, check: &str, case: &str, v: &Verdict, pickle: &[u8], repro: impl FnOnce() -> String) {
         let t = self.tally(check);
         t.cases += 1;
         match v {
-            Verdict::Poisoned(_) => t.poisoned += 1,
+            Verdict::Poisoned(_) => {
+                t.poisoned += 1;
+                self.poisoned(check, case, v, pickle);
+            }
             v if v.is_disagreement() => {
                 t.disagree += 1;
                 self.finding(check, case, true, v, pickle, repro());
@@ -82,7 +94,10 @@ impl Run {
         let t = self.tally("c-vs-python");
         t.cases += 1;
         match v {
-            Verdict::Poisoned(_) => t.poisoned += 1,
+            Verdict::Poisoned(_) => {
+                t.poisoned += 1;
+                self.poisoned("c-vs-python", case, v, pickle);
+            }
             v if v.is_disagreement() => {
                 t.disagree += 1;
                 let key = (outcome_kind(c), outcome_kind(py));
