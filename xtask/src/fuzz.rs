@@ -236,6 +236,8 @@ fn campaign(o: &Opts, targets: &[String]) -> Result<(), String> {
         share
     );
     let mut queue: Vec<String> = targets.iter().rev().cloned().collect();
+    let full_waves = targets.len() - targets.len() % o.jobs;
+    let mut started = 0;
     let mut running: Vec<Running> = vec![];
     let mut runs: Vec<String> = vec![];
     let mut last_print = Instant::now();
@@ -246,16 +248,19 @@ fn campaign(o: &Opts, targets: &[String]) -> Result<(), String> {
             if free == 0 || queue.is_empty() {
                 break;
             }
-            // Fewer targets left than cores: the last wave. It waits for every core, then
-            // spreads over them (the first targets get the remainder).
-            let wave: Vec<(String, usize)> = if queue.len() < o.jobs {
+            // Whole waves (as many targets as cores) take one core each, as cores free up;
+            // the last, smaller wave waits for every core and spreads over them (its first
+            // targets get the remainder).
+            let wave: Vec<(String, usize)> = if started < full_waves {
+                started += 1;
+                vec![(queue.pop().expect("not empty"), 1)]
+            } else {
                 if !running.is_empty() {
                     break;
                 }
                 let n = queue.len();
+                started += n;
                 (0..n).map(|k| (queue.pop().expect("n left"), o.jobs / n + usize::from(k < o.jobs % n))).collect()
-            } else {
-                vec![(queue.pop().expect("not empty"), 1)]
             };
             for (t, forks) in wave {
                 let secs = (share / forks as u64).max(1);
