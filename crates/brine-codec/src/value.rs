@@ -573,6 +573,31 @@ impl KeyIndex {
         ((short as u64) << 32) | short as u64
     }
 
+    /// The table's equality test for `key` (whose kept hash part is `short`): Python's key
+    /// equality, which can fail (depth, work budget); the first failure is kept in `err`
+    /// and every later slot compares unequal, so the probe ends and the caller reports it.
+    fn matcher<'a>(
+        heap: &'a mut Heap,
+        short: u32,
+        key: Value,
+        depth: usize,
+        key_at: impl Fn(u32) -> Value + 'a,
+        err: &'a mut Option<HashError>,
+    ) -> impl FnMut(&(u32, u32)) -> bool + 'a {
+        move |&(i, s)| {
+            if err.is_some() || s != short {
+                return false;
+            }
+            match heap.key_eq_at(key_at(i), key, depth) {
+                Ok(e) => e,
+                Err(e) => {
+                    *err = Some(e);
+                    false
+                }
+            }
+        }
+    }
+
     /// The position of the entry whose key equals `key` (hash `h`), given each position's
     /// key.
     fn find(
@@ -585,21 +610,7 @@ impl KeyIndex {
     ) -> Result<Option<u32>, HashError> {
         let short = Self::short(h);
         let mut err = None;
-        let found = self
-            .table
-            .find(Self::spread(short), |&(i, s)| {
-                if err.is_some() || s != short {
-                    return false;
-                }
-                match heap.key_eq_at(key_at(i), key, depth) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        err = Some(e);
-                        false
-                    }
-                }
-            })
-            .map(|&(i, _)| i);
+        let found = self.table.find(Self::spread(short), Self::matcher(heap, short, key, depth, key_at, &mut err)).map(|&(i, _)| i);
         match err {
             Some(e) => Err(e),
             None => Ok(found),
@@ -619,22 +630,7 @@ impl KeyIndex {
     ) -> Result<Option<u32>, HashError> {
         let short = Self::short(h);
         let mut err = None;
-        let entry = self.table.entry(
-            Self::spread(short),
-            |&(i, s)| {
-                if err.is_some() || s != short {
-                    return false;
-                }
-                match heap.key_eq_at(key_at(i), key, 0) {
-                    Ok(e) => e,
-                    Err(e) => {
-                        err = Some(e);
-                        false
-                    }
-                }
-            },
-            |&(_, s)| Self::spread(s),
-        );
+        let entry = self.table.entry(Self::spread(short), Self::matcher(heap, short, key, 0, key_at, &mut err), |&(_, s)| Self::spread(s));
         if let Some(e) = err {
             return Err(e);
         }
