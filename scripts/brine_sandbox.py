@@ -12,6 +12,7 @@ Public API:
     dumps_json(node) -> str                          (json.dumps that copes with 100k-deep nodes)
     run_on_big_stack(fn)                             (fn() with a deep stack, for scripts' main)
     reexec_with_fixed_hash_seed()                    (scripts: set order independent of the run)
+    jsonl_shards(directory, stem) -> [path]          (NAME.jsonl, or its shards NAME-1.jsonl...)
 
 Nothing is ever imported or executed by a load: find_class returns an inert stand-in class
 per (module, name), persistent_load an inert Record.  See docs/sandbox.md.
@@ -29,7 +30,7 @@ import warnings
 
 __all__ = [
     "loads_c", "loads_py", "genops_json", "to_json", "doc_to_object", "dumps_json",
-    "run_on_big_stack", "reexec_with_fixed_hash_seed",
+    "run_on_big_stack", "reexec_with_fixed_hash_seed", "jsonl_shards",
     "Record", "StandIns", "Timeout",
 ]
 
@@ -779,3 +780,18 @@ def reexec_with_fixed_hash_seed():
     if os.environ.get("PYTHONHASHSEED") != "0":
         env = dict(os.environ, PYTHONHASHSEED="0")
         os.execve(sys.executable, [sys.executable] + sys.argv, env)
+
+
+def jsonl_shards(directory, stem):
+    """The files a data set NAME is kept in: NAME.jsonl and its shards NAME-1.jsonl,
+    NAME-2.jsonl... (gen_conformance.py splits a set into shards of at most 4 MiB), shards
+    in numeric order."""
+    import os
+    import re
+    pat = re.compile(re.escape(stem) + r"(?:-(\d+))?\.jsonl$")
+    found = []
+    for name in os.listdir(directory) if os.path.isdir(directory) else []:
+        m = pat.fullmatch(name)
+        if m:
+            found.append((int(m.group(1) or 0), os.path.join(directory, name)))
+    return [p for _, p in sorted(found)]

@@ -3,7 +3,8 @@
 
     /usr/bin/python3.11 scripts/gen_conformance.py [--seed N] [--out conformance]
 
-Writes (JSON Lines, first line a header):
+Writes (JSON Lines, first line a header; a set over 4 MiB goes into shards NAME-1.jsonl,
+NAME-2.jsonl... instead of NAME.jsonl, each with the header):
     conformance/decode/values.jsonl        pickle.dumps of builtin and stdlib values, protocols 0-5
     conformance/decode/pickletester.jsonl  every bytes literal of CPython's test/pickletester.py
     conformance/decode/handwritten.jsonl   hand-made streams: every opcode, quirks, hostile shapes
@@ -1071,9 +1072,9 @@ def handwritten_cases():
     add("confusion/dis_nonempty_stack", b"NN.")
 
     # ---- resource shapes ------------------------------------------------------------------
-    # (each nesting level costs ~90-120 bytes of output: one 100000-deep case, the others
-    # smaller; see docs/sandbox.md "Size budget")
-    add("resource/deep_tuple1_100000", b"N" + b"\x85" * 100000 + b".")
+    # (each nesting level costs ~90-120 bytes of output, so 2000-10000 deep: past any
+    # recursion limit, well inside the size budget; see docs/sandbox.md "Size budget")
+    add("resource/deep_tuple1_10000", b"N" + b"\x85" * 10000 + b".")
     add("resource/deep_lists_mark_5000", b"(" * 5000 + b"l" * 5000 + b".")
     add("resource/deep_lists_append_2000", b"]" * 2000 + b"a" * 1999 + b".")
     add("resource/deep_dicts_2000", b"}" + b"K\x01}" * 1999 + b"s" * 1999 + b".")
@@ -1378,19 +1379,38 @@ def random_documents(seed):
                  [big[:65535], big[:65536], b"tail", list(range(3000))], (4,)))
     docs.append(("large/str_and_items",
                   ["x" * 70000, "\u20ac" * 30000, [str(i) for i in range(2000)]], (4,)))
-    docs.append(("large/2mib", ["y" * (1536 * 1024), big * 4, list(range(2000))], (4,)))
+    docs.append(("large/three_frames", ["y" * (192 * 1024), big * 2, list(range(2000))], (4,)))
     return docs
 
 
 # =============================================================================================
 # main
 
+SHARD_BYTES = 4 << 20
+
+
 def write_jsonl(path, header, lines):
+    """Writes `path` (NAME.jsonl), or, when the lines come to more than SHARD_BYTES, the
+    shards NAME-1.jsonl, NAME-2.jsonl... of at most SHARD_BYTES each (bar a single longer
+    line), each starting with the header; stale shards of NAME are removed. Readers take
+    every shard (brine_sandbox.jsonl_shards)."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(json.dumps(header) + "\n")
-        for line in lines:
-            f.write(line)
+    import brine_sandbox
+    for old in brine_sandbox.jsonl_shards(os.path.dirname(path), os.path.basename(path)[:-len(".jsonl")]):
+        os.remove(old)
+    shards, size = [[]], 0
+    for line in lines:
+        if size + len(line) > SHARD_BYTES and shards[-1]:
+            shards.append([])
+            size = 0
+        shards[-1].append(line)
+        size += len(line)
+    names = [path] if len(shards) == 1 else [path[:-len(".jsonl")] + "-%d.jsonl" % (i + 1) for i in range(len(shards))]
+    for name, part in zip(names, shards):
+        with open(name, "w", encoding="utf-8") as f:
+            f.write(json.dumps(header) + "\n")
+            f.writelines(part)
+
 
 
 def run_decode(pool, tasks, stats_key, stats):
@@ -1567,7 +1587,9 @@ def main():
     table, ndiff, total = diff_table(stats)
     total_bytes = 0
     for rel, n in counts.items():
-        size = os.path.getsize(os.path.join(args.out, rel))
+        import brine_sandbox
+        d, stem = os.path.split(os.path.join(args.out, rel))
+        size = sum(os.path.getsize(f) for f in brine_sandbox.jsonl_shards(d, stem[:-len(".jsonl")]))
         total_bytes += size
         print("%-28s %7d cases %8.1f MB" % (rel, n, size / 1e6))
     print("total %.1f MB" % (total_bytes / 1e6))

@@ -78,14 +78,15 @@ def main():
     resource.setrlimit(resource.RLIMIT_AS, (3 * 1024 ** 3, resource.RLIM_INFINITY))
     src = os.path.join(REPO, "conformance", "decode")
     chosen = []
-    for fname in ("handwritten.jsonl", "pickletester.jsonl", "values.jsonl"):
-        for v in read_jsonl(os.path.join(src, fname)):
-            chosen.append(v)
+    for stem in ("handwritten", "pickletester", "values"):
+        for path in sb.jsonl_shards(src, stem):
+            chosen.extend(read_jsonl(path))
     seen_fail = set()
     for v in chosen:
         seen_fail.add(failing_op(v.get("genops") or [], v["pickle"], v["c"]))
     diffs = set()
-    for v in read_jsonl(os.path.join(src, "mutations.jsonl")):
+    mutations = (v for path in sb.jsonl_shards(src, "mutations") for v in read_jsonl(path))
+    for v in mutations:
         if len(chosen) >= args.max:
             break
         key = failing_op(v.get("genops") or [], v["pickle"], v["c"])

@@ -186,12 +186,32 @@ fn encode_files_are_byte_exact() {
     assert!(t.failures.is_empty(), "{} failures", t.failures.len());
 }
 
+/// The files of data set `stem` in `dir`: `stem.jsonl`, or its shards `stem-1.jsonl`,
+/// `stem-2.jsonl`... (scripts/gen_conformance.py splits sets over 4 MiB), in order.
+fn data_set(dir: &Path, stem: &str) -> Vec<PathBuf> {
+    let mut v: Vec<(u32, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let rest = name.strip_prefix(stem)?.strip_suffix(".jsonl")?;
+            let n = if rest.is_empty() { 0 } else { rest.strip_prefix('-')?.parse().ok()? };
+            Some((n, e.path()))
+        })
+        .collect();
+    v.sort();
+    v.into_iter().map(|(_, p)| p).collect()
+}
+
 fn run_decode_values() -> Option<(usize, usize, usize, Vec<String>)> {
-    let file = repo().join("conformance/decode/values.jsonl");
-    let Ok(text) = std::fs::read_to_string(&file) else {
-        eprintln!("skipping: no {}", file.display());
+    let dir = repo().join("conformance/decode");
+    let shards = data_set(&dir, "values");
+    if shards.is_empty() {
+        eprintln!("skipping: no {}/values*.jsonl", dir.display());
         return None;
-    };
+    }
+    let text: String = shards.iter().map(|f| std::fs::read_to_string(f).expect("readable shard")).collect();
     let (mut cases, mut from_decode, mut from_doc) = (0, 0, 0);
     let mut diffs = Vec::new();
     for line in text.lines() {
