@@ -9,7 +9,6 @@ Standard library only; the adapters import it by path, so `python -I` works.
 """
 import os
 import sys
-import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
@@ -93,9 +92,27 @@ def read_document():
 def on_big_stack(fn):
     """Run fn() on a thread with a 512 MiB stack and a high recursion limit (os._exit ends
     the process from inside it)."""
-    sys.setrecursionlimit(1_000_000)
-    threading.stack_size(1 << 29)
-    t = threading.Thread(target=fn)
-    t.start()
-    t.join()
+    sb.run_on_big_stack(fn)
     os._exit(3)  # fn returned without answering: an adapter bug, a crash by the protocol
+
+
+def cpython_adapter(loads, dumps):
+    """The whole of an adapter over one of CPython's own implementations: decode with
+    `loads(data, buffers)` (a brine_sandbox loader), encode the document's object with
+    `dumps(obj, protocol)`. Documents of builtin values only: objects and globals have no
+    CPython object without importing, so those are refused."""
+    if sys.argv[1:] == ["encode"]:
+        on_big_stack(lambda: _cpython_encode(dumps))
+    decoder(loads(read_pickle(), buffers()))
+
+
+def _cpython_encode(dumps):
+    try:
+        obj = sb.doc_to_object(read_document())
+    except (ValueError, KeyError, TypeError, RecursionError) as e:
+        refuse("cannot build this document in CPython: %s" % e)
+    try:
+        data = dumps(obj, protocol())
+    except Exception as e:  # e.g. an int past the 4300-digit limit at protocol 0
+        refuse("CPython cannot pickle it: %s: %s" % (type(e).__name__, e))
+    write_pickle(data)

@@ -14,20 +14,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import adapter_util as au  # noqa: E402
 
 
-def encode():
-    import pickle
-    try:
-        obj = au.sb.doc_to_object(au.read_document())
-    except (ValueError, KeyError, TypeError, RecursionError) as e:
-        au.refuse("cannot build this document in CPython: %s" % e)
-    try:
-        data = pickle.dumps(obj, au.protocol())
-    except Exception as e:  # e.g. an int past the 4300-digit limit at protocol 0
-        au.refuse("CPython cannot pickle it: %s: %s" % (type(e).__name__, e))
-    au.write_pickle(data)
-
-
 if __name__ == "__main__":
-    if sys.argv[1:] == ["encode"]:
-        au.on_big_stack(encode)
-    au.decoder(au.sb.loads_c(au.read_pickle(), au.buffers()))
+    import pickle
+    au.cpython_adapter(au.sb.loads_c, pickle.dumps)

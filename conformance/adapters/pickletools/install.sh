@@ -1,11 +1,3 @@
 #!/bin/sh
 # Nothing to install: this adapter runs Debian's /usr/bin/python3.11 and the standard library.
-# Checks that the interpreter is the pinned one (the version adapter.json records).
-set -eu
-want=3.11.2
-got=$(/usr/bin/python3.11 -c 'import platform; print(platform.python_version())') || {
-    echo "install.sh: /usr/bin/python3.11 is missing (apt-get install -y python3.11)" >&2; exit 1; }
-if [ "$got" != "$want" ]; then
-    echo "install.sh: /usr/bin/python3.11 is $got, adapter.json pins $want" >&2; exit 1
-fi
-echo "python3.11 $got"
+exec "$(dirname "$0")/../python_check.sh"

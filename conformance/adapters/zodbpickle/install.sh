@@ -1,15 +1,3 @@
 #!/bin/sh
 # Installs zodbpickle's pinned version into an isolated venv: target/adapters/zodbpickle/venv.
-set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-dest="${BRINE_ADAPTERS_DIR:-$here/../../../target/adapters}/zodbpickle"
-if ! /usr/bin/python3.11 -c 'import venv, ensurepip' 2>/dev/null; then
-    echo "install.sh: python3.11-venv is missing; installing it with apt-get" >&2
-    apt-get install -y python3.11-venv >&2
-fi
-rm -rf "$dest/venv"
-mkdir -p "$dest"
-/usr/bin/python3.11 -m venv "$dest/venv"
-"$dest/venv/bin/pip" install --quiet --disable-pip-version-check --no-input zodbpickle==4.5
-"$dest/venv/bin/pip" freeze --disable-pip-version-check > "$dest/freeze.txt"
-cat "$dest/freeze.txt"
+exec "$(dirname "$0")/../venv_install.sh" zodbpickle zodbpickle==4.5

@@ -5,39 +5,13 @@
 //! bytes are exactly what real users decode); they are cached under target/bench-data.
 //! Run with `cargo bench -p brine-codec --bench decode`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+mod common;
 
-fn data_dir(scale: &str) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-data").join(scale);
-    if !root.join("bytes_64m.p5.pkl").exists() {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench_workloads.py");
-        let st = Command::new("/usr/bin/python3.11")
-            .arg(&script)
-            .arg(&root)
-            .args(["--scale", scale])
-            .status()
-            .expect("run scripts/bench_workloads.py with /usr/bin/python3.11");
-        assert!(st.success());
-    }
-    root
-}
+use common::{best_secs, data_dir};
 
-/// Best of several runs (the machine is shared and noisy): seconds per decode.
+/// Seconds per decode (best of several).
 fn time_decode(data: &[u8]) -> f64 {
-    let mut best = Duration::MAX;
-    let deadline = Instant::now() + Duration::from_secs(3);
-    let mut runs = 0;
-    while runs < 3 || (Instant::now() < deadline && runs < 50) {
-        let t = Instant::now();
-        let d = brine_codec::decode(data).expect("workload decodes");
-        std::hint::black_box(&d);
-        best = best.min(t.elapsed());
-        drop(d);
-        runs += 1;
-    }
-    best.as_secs_f64()
+    best_secs(|| brine_codec::decode(data).expect("workload decodes"))
 }
 
 fn main() {

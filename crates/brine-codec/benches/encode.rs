@@ -9,39 +9,14 @@
 //! each is checked to encode back to CPython's exact bytes. Timing is std::time only.
 //! Run with `cargo bench -p brine-codec --bench encode [-- WORKLOAD...]`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+mod common;
 
-fn data_dir(scale: &str) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-data").join(scale);
-    if !root.join("bytes_64m.p5.pkl").exists() {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench_workloads.py");
-        let st = Command::new("/usr/bin/python3.11")
-            .arg(&script)
-            .arg(&root)
-            .args(["--scale", scale])
-            .status()
-            .expect("run scripts/bench_workloads.py with /usr/bin/python3.11");
-        assert!(st.success());
-    }
-    root
-}
+use common::{best_secs, data_dir};
+use std::path::Path;
 
-/// Best of several runs (the machine is shared and noisy): seconds per encode.
+/// Seconds per encode (best of several).
 fn time_encode(d: &brine_codec::Decoded, proto: u8) -> f64 {
-    let mut best = Duration::MAX;
-    let deadline = Instant::now() + Duration::from_secs(3);
-    let mut runs = 0;
-    while runs < 3 || (Instant::now() < deadline && runs < 50) {
-        let t = Instant::now();
-        let out = brine_codec::encode(&d.heap, d.root, proto).expect("workload encodes");
-        std::hint::black_box(&out);
-        best = best.min(t.elapsed());
-        drop(out);
-        runs += 1;
-    }
-    best.as_secs_f64()
+    best_secs(|| brine_codec::encode(&d.heap, d.root, proto).expect("workload encodes"))
 }
 
 fn load(dir: &Path, file: &str, proto: u8) -> (Vec<u8>, brine_codec::Decoded) {

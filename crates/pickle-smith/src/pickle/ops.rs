@@ -159,9 +159,7 @@ pub(crate) static TABLE: &[Entry] = &[
         ),
         |g, _| {
             g.op(Opcode::REDUCE, Arg::None);
-            let ids = g.m.pop_n(2);
-            let it = g.m.container(Kind::Object, &ids);
-            g.m.push(it);
+            g.collapse_top(2, Kind::Object);
             Ok(())
         }
     ),
@@ -222,9 +220,7 @@ pub(crate) static TABLE: &[Entry] = &[
         |g| g.m.above_mark().is_some_and(|ids| g.dict_items_ok(&ids)),
         |g, _| {
             g.op(Opcode::DICT, Arg::None);
-            let ids = g.m.pop_mark();
-            let it = g.m.container(Kind::Dict, &ids);
-            g.m.push(it);
+            g.collapse_mark(Kind::Dict);
             Ok(())
         }
     ),
@@ -263,16 +259,11 @@ pub(crate) static TABLE: &[Entry] = &[
         INST,
         Objects,
         15,
-        |g| g
-            .m
-            .above_mark()
-            .is_some_and(|ids| g.depth_ok(g.m.depth_of(&ids))),
+        |g| g.mark_fits(),
         |g, u| {
             let (m, n) = args::global_name(u, false)?;
             g.op(Opcode::INST, Arg::Lines(m.as_bytes(), n.as_bytes()));
-            let ids = g.m.pop_mark();
-            let it = g.m.container(Kind::Object, &ids);
-            g.m.push(it);
+            g.collapse_mark(Kind::Object);
             Ok(())
         }
     ),
@@ -286,15 +277,10 @@ pub(crate) static TABLE: &[Entry] = &[
         LIST,
         Containers,
         20,
-        |g| g
-            .m
-            .above_mark()
-            .is_some_and(|ids| g.depth_ok(g.m.depth_of(&ids))),
+        |g| g.mark_fits(),
         |g, _| {
             g.op(Opcode::LIST, Arg::None);
-            let ids = g.m.pop_mark();
-            let it = g.m.container(Kind::List, &ids);
-            g.m.push(it);
+            g.collapse_mark(Kind::List);
             Ok(())
         }
     ),
@@ -305,9 +291,7 @@ pub(crate) static TABLE: &[Entry] = &[
     }),
     entry!(OBJ, Objects, 20, |g| g.obj_ok(), |g, _| {
         g.op(Opcode::OBJ, Arg::None);
-        let ids = g.m.pop_mark();
-        let it = g.m.container(Kind::Object, &ids);
-        g.m.push(it);
+        g.collapse_mark(Kind::Object);
         Ok(())
     }),
     entry!(PUT, Memo, 3, |g| g.put_ok(1 << 16), |g, u| {
@@ -349,15 +333,10 @@ pub(crate) static TABLE: &[Entry] = &[
         TUPLE,
         Containers,
         20,
-        |g| g
-            .m
-            .above_mark()
-            .is_some_and(|ids| g.depth_ok(g.m.depth_of(&ids))),
+        |g| g.mark_fits(),
         |g, _| {
             g.op(Opcode::TUPLE, Arg::None);
-            let ids = g.m.pop_mark();
-            let it = g.m.container(Kind::Tuple, &ids);
-            g.m.push(it);
+            g.collapse_mark(Kind::Tuple);
             Ok(())
         }
     ),
@@ -399,9 +378,7 @@ pub(crate) static TABLE: &[Entry] = &[
         ),
         |g, _| {
             g.op(Opcode::NEWOBJ, Arg::None);
-            let ids = g.m.pop_n(2);
-            let it = g.m.container(Kind::Object, &ids);
-            g.m.push(it);
+            g.collapse_top(2, Kind::Object);
             Ok(())
         }
     ),
@@ -512,17 +489,13 @@ pub(crate) static TABLE: &[Entry] = &[
         |g| g.m.above_mark().is_some_and(|ids| g.set_items_ok(&ids)),
         |g, _| {
             g.op(Opcode::FROZENSET, Arg::None);
-            let ids = g.m.pop_mark();
-            let it = g.m.container(Kind::FrozenSet, &ids);
-            g.m.push(it);
+            g.collapse_mark(Kind::FrozenSet);
             Ok(())
         }
     ),
     entry!(NEWOBJ_EX, Objects, 40, |g| g.newobj_ex_ok(), |g, _| {
         g.op(Opcode::NEWOBJ_EX, Arg::None);
-        let ids = g.m.pop_n(3);
-        let it = g.m.container(Kind::Object, &ids);
-        g.m.push(it);
+        g.collapse_top(3, Kind::Object);
         Ok(())
     }),
     entry!(
@@ -728,12 +701,30 @@ impl Gen<'_> {
         k == [Kind::Global, Kind::Tuple, Kind::Dict] && self.m.item(ids[2]).str_keys
     }
 
+    /// The items above the topmost mark become one new container of `kind` (LIST, TUPLE,
+    /// DICT, FROZENSET, OBJ, INST).
+    fn collapse_mark(&mut self, kind: Kind) {
+        let ids = self.m.pop_mark();
+        let it = self.m.container(kind, &ids);
+        self.m.push(it);
+    }
+
+    /// The top `n` items become one new container of `kind` (TUPLE1-3, REDUCE, NEWOBJ...).
+    fn collapse_top(&mut self, n: usize, kind: Kind) {
+        let ids = self.m.pop_n(n);
+        let it = self.m.container(kind, &ids);
+        self.m.push(it);
+    }
+
+    /// Whether the items above the topmost mark may go into one more level of nesting.
+    fn mark_fits(&self) -> bool {
+        self.m.above_mark().is_some_and(|ids| self.depth_ok(self.m.depth_of(&ids)))
+    }
+
     fn tuple_n(&mut self, n: usize) -> Result<()> {
         let op = [Opcode::TUPLE1, Opcode::TUPLE2, Opcode::TUPLE3][n - 1];
         self.op(op, Arg::None);
-        let ids = self.m.pop_n(n);
-        let it = self.m.container(Kind::Tuple, &ids);
-        self.m.push(it);
+        self.collapse_top(n, Kind::Tuple);
         Ok(())
     }
 
