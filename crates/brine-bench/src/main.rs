@@ -10,7 +10,10 @@
 //! the bytes workload (warm: into an already-touched buffer; fresh: into a newly allocated
 //! one, paying allocation and page faults as any owned copy must, and the one the bytes
 //! decode is held against), peak memory of each decode, and the oracle's differential
-//! checks per second. `BRINE_BENCH_ONLY=ints_1m,strs_200k` limits the workloads.
+//! checks per second. brine is timed twice more through its zero-copy API: `decode_shared`
+//! (long strs and bytes are windows into the input) and `encode_parts` (payloads of 64 KiB
+//! or more spliced in by reference), the peers' nearest equivalents being none.
+//! `BRINE_BENCH_ONLY=ints_1m,strs_200k` limits the workloads.
 //! Writes target/bench/report.{md,json}.
 
 mod alloc;
@@ -91,6 +94,11 @@ struct Row {
     brine_enc: f64,
     brine_peak: usize,
     brine_retained: usize,
+    /// `decode_shared`, `encode_parts` and the shared decode's peak and retained memory.
+    shared_dec: f64,
+    parts_enc: f64,
+    shared_peak: usize,
+    shared_retained: usize,
     brine_half: f64,
     cpy_dec: f64,
     cpy_enc: f64,
@@ -126,6 +134,19 @@ fn main() {
             let brine_retained = alloc::current() - base;
             let brine_enc = best(|| brine_codec::encode(&decoded.heap, decoded.root, proto).unwrap());
             drop(decoded);
+            // brine, zero-copy: the same bytes as a shared source.
+            let source = brine_codec::Source::new(data.clone());
+            let shared_opts = brine_codec::DecodeOptions::default();
+            let shared_dec = best(|| brine_codec::decode_shared(&source, &shared_opts).unwrap());
+            let base = alloc::reset_peak();
+            let decoded = brine_codec::decode_shared(&source, &shared_opts).unwrap();
+            let shared_peak = alloc::peak() - base;
+            let shared_retained = alloc::current() - base;
+            let parts_enc = best(|| brine_codec::encode_parts(&decoded.heap, decoded.root, proto).unwrap());
+            let parts = brine_codec::encode_parts(&decoded.heap, decoded.root, proto).unwrap();
+            assert_eq!(parts.to_vec(), brine_codec::encode(&decoded.heap, decoded.root, proto).unwrap());
+            drop(parts);
+            drop(decoded);
             // CPython
             let d2 = data.clone();
             let (cpy_dec, cpy_enc, cpy_peak) = interp.run(move |py, _sb| -> (f64, f64, usize) {
@@ -155,6 +176,10 @@ fn main() {
                 brine_enc,
                 brine_peak,
                 brine_retained,
+                shared_dec,
+                parts_enc,
+                shared_peak,
+                shared_retained,
                 brine_half,
                 cpy_dec,
                 cpy_enc,
@@ -257,47 +282,71 @@ fn write_report(py: &str, rows: &[Row], memcpy: Memcpy, checks: (f64, f64), fuzz
         "Machine: {machine}. memcpy of 64 MiB: {:.0} MB/s into a fresh buffer (allocation + page faults + copy), {:.0} MB/s warm.\n",
         memcpy.fresh, memcpy.warm
     );
-    let _ = writeln!(md, "| workload | proto | MB | decode brine MB/s | CPython MB/s | serde-pickle MB/s | brine/CPython | brine/serde | encode brine MB/s | CPython MB/s | serde MB/s | brine/CPython | brine/serde | 2x size time ratio | peak mem / (pickle+value) | CPython peak MB |");
-    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let opt = |x: Option<f64>, s: usize| x.map_or("n/a".to_string(), |t| format!("{:.0}", mbps(s, t)));
     let ratio = |a: f64, b: Option<f64>| b.map_or("n/a".to_string(), |b| format!("{:.1}x", b / a));
+    let _ = writeln!(md, "Decode (MB/s of pickle; ratios are speed-ups; brine shared = `decode_shared`, long strs and bytes borrowed from the input):\n");
+    let _ = writeln!(md, "| workload | proto | MB | brine | brine shared | CPython | serde-pickle | brine/CPython | shared/CPython | brine/serde | 2x size time ratio | peak mem / (pickle+value) | shared peak / (pickle+value) | CPython peak MB |");
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut js = vec![];
     for r in rows {
-        let mem_ratio = r.brine_peak as f64 / (r.size + r.brine_retained) as f64;
         let _ = writeln!(
             md,
-            "| {} | {} | {:.1} | {:.0} | {:.0} | {} | {:.1}x | {} | {:.0} | {:.0} | {} | {:.1}x | {} | {:.2} | {:.2} | {:.0} |",
+            "| {} | {} | {:.1} | {:.0} | {:.0} | {:.0} | {} | {:.1}x | {:.1}x | {} | {:.2} | {:.2} | {:.2} | {:.0} |",
             r.name,
             r.proto,
             r.size as f64 / 1e6,
             mbps(r.size, r.brine_dec),
+            mbps(r.size, r.shared_dec),
             mbps(r.size, r.cpy_dec),
             opt(r.serde_dec, r.size),
             r.cpy_dec / r.brine_dec,
+            r.cpy_dec / r.shared_dec,
             ratio(r.brine_dec, r.serde_dec),
-            mbps(r.size, r.brine_enc),
-            mbps(r.size, r.cpy_enc),
-            opt(r.serde_enc, r.size),
-            r.cpy_enc / r.brine_enc,
-            ratio(r.brine_enc, r.serde_enc),
             r.brine_dec / r.brine_half,
-            mem_ratio,
+            r.brine_peak as f64 / (r.size + r.brine_retained) as f64,
+            r.shared_peak as f64 / (r.size + r.shared_retained) as f64,
             r.cpy_peak as f64 / 1e6,
         );
         js.push(json!({"workload": r.name, "protocol": r.proto, "bytes": r.size,
-            "decode_s": {"brine": r.brine_dec, "cpython": r.cpy_dec, "serde_pickle": r.serde_dec},
-            "encode_s": {"brine": r.brine_enc, "cpython": r.cpy_enc, "serde_pickle": r.serde_enc},
+            "decode_s": {"brine": r.brine_dec, "brine_shared": r.shared_dec, "cpython": r.cpy_dec, "serde_pickle": r.serde_dec},
+            "encode_s": {"brine": r.brine_enc, "brine_parts": r.parts_enc, "cpython": r.cpy_enc, "serde_pickle": r.serde_enc},
             "brine_half_size_decode_s": r.brine_half,
-            "brine_peak_bytes": r.brine_peak, "brine_retained_bytes": r.brine_retained, "cpython_peak_bytes": r.cpy_peak}));
+            "brine_peak_bytes": r.brine_peak, "brine_retained_bytes": r.brine_retained,
+            "brine_shared_peak_bytes": r.shared_peak, "brine_shared_retained_bytes": r.shared_retained,
+            "cpython_peak_bytes": r.cpy_peak}));
     }
-    let vs = |proto: u8, bw: f64| rows.iter().find(|r| r.name == "bytes_64m" && r.proto == proto).map_or(0.0, |r| bw / mbps(r.size, r.brine_dec));
+    let _ = writeln!(md, "\nEncode (MB/s of pickle; brine parts = `encode_parts`, payloads of 64 KiB or more spliced in by reference, of the value `decode_shared` made):\n");
+    let _ = writeln!(md, "| workload | proto | brine | brine parts | CPython | serde-pickle | brine/CPython | parts/CPython | brine/serde |");
+    let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {} | {:.1}x | {:.1}x | {} |",
+            r.name,
+            r.proto,
+            mbps(r.size, r.brine_enc),
+            mbps(r.size, r.parts_enc),
+            mbps(r.size, r.cpy_enc),
+            opt(r.serde_enc, r.size),
+            r.cpy_enc / r.brine_enc,
+            r.cpy_enc / r.parts_enc,
+            ratio(r.brine_enc, r.serde_enc),
+        );
+    }
+    let vs = |proto: u8, bw: f64, shared: bool| {
+        rows.iter()
+            .find(|r| r.name == "bytes_64m" && r.proto == proto)
+            .map_or(0.0, |r| bw / mbps(r.size, if shared { r.shared_dec } else { r.brine_dec }))
+    };
     let _ = writeln!(
         md,
-        "\nbytes_64m decode vs memcpy into a fresh buffer (the ceiling for an owned copy): p2 {:.2}x, p5 {:.2}x slower (vs warm memcpy: p2 {:.2}x, p5 {:.2}x).",
-        vs(2, memcpy.fresh),
-        vs(5, memcpy.fresh),
-        vs(2, memcpy.warm),
-        vs(5, memcpy.warm)
+        "\nbytes_64m decode time vs memcpy of the pickle into a fresh buffer (the floor for an owned copy): p2 {:.2}x, p5 {:.2}x; vs warm memcpy: p2 {:.2}x, p5 {:.2}x. Shared (no copy): p2 {:.2}x, p5 {:.3}x of fresh memcpy.",
+        vs(2, memcpy.fresh, false),
+        vs(5, memcpy.fresh, false),
+        vs(2, memcpy.warm, false),
+        vs(5, memcpy.warm, false),
+        vs(2, memcpy.fresh, true),
+        vs(5, memcpy.fresh, true),
     );
     let _ = writeln!(md, "\nOracle differential checks/s (5,000 small generated pickles, one core for CPython): codec vs C {:.0}/s; codec vs C vs Python {:.0}/s.", checks.0, checks.1);
     if fuzz.is_empty() {

@@ -1,15 +1,56 @@
-//! [`Blob`]: immutable bytes kept inline when short.
+//! [`Blob`]: immutable bytes kept inline when short, or shared with the input.
 //!
 //! Most strs and bytes a pickle holds are short (names, keys, words), and one heap
 //! allocation each would cost more than everything else the decoder does for them: a malloc
 //! and a free, a pointer to chase, and memory touched for the first time (page faults). Up to
 //! [`Blob::INLINE`] bytes live inside the value itself, which is 24 bytes either way.
+//!
+//! Long bytes can instead be a window into a [`Source`], the reference-counted input of
+//! [`crate::decode::decode_shared`]: a 64 MiB BINBYTES8 then costs nothing to decode. The
+//! window keeps the whole input alive, which is why only blobs from a configurable length
+//! on are shared.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::ops::Deref;
+use std::sync::Arc;
 
-/// Immutable bytes: inline up to [`Blob::INLINE`] bytes, else one exact heap allocation.
+/// Bytes that decoded values may share instead of copying: a pickle read into memory (a
+/// `Vec<u8>`, an `Arc<[u8]>`, a memory map...), reference-counted.
+///
+/// Whatever it wraps must give the same bytes every time it is asked (as every owned buffer
+/// and memory map of an unchanging file does); windows into it index those bytes.
+#[derive(Clone)]
+pub struct Source(Arc<dyn AsRef<[u8]> + Send + Sync>);
+
+impl Source {
+    /// Wraps `bytes` (moved, not copied).
+    pub fn new<T: AsRef<[u8]> + Send + Sync + 'static>(bytes: T) -> Source {
+        Source(Arc::new(bytes))
+    }
+
+    /// The bytes.
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        (*self.0).as_ref()
+    }
+}
+
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Source({} bytes)", self.as_bytes().len())
+    }
+}
+
+/// `source[start..start + len]`.
+struct Window {
+    source: Source,
+    start: usize,
+    len: usize,
+}
+
+/// Immutable bytes: inline up to [`Blob::INLINE`] bytes, else one exact heap allocation or a
+/// window into a shared [`Source`] (whose clones share it).
 #[derive(Clone)]
 pub struct Blob(Repr);
 
@@ -19,6 +60,9 @@ const INLINE: usize = 22;
 enum Repr {
     Inline { len: u8, buf: [u8; INLINE] },
     Heap(Box<[u8]>),
+    /// A window into shared bytes: one small allocation however long the window is, and
+    /// clones share it.
+    Shared(Arc<Window>),
 }
 
 // A Blob must stay the size of a fat pointer plus a word, so that `Obj` stays 32 bytes.
@@ -38,6 +82,21 @@ impl Blob {
         } else {
             Blob(Repr::Heap(b.into()))
         }
+    }
+
+    /// `source[start..start + len]`, shared rather than copied (a copy when it is short
+    /// enough to go inline). `None` when the range is not within the source.
+    pub fn shared(source: &Source, start: usize, len: usize) -> Option<Blob> {
+        let bytes = source.as_bytes().get(start..start.checked_add(len)?)?;
+        if len <= INLINE {
+            return Some(Blob::new(bytes));
+        }
+        Some(Blob(Repr::Shared(Arc::new(Window { source: source.clone(), start, len }))))
+    }
+
+    /// Whether the bytes are a window into a [`Source`] (see [`Blob::shared`]).
+    pub fn is_shared(&self) -> bool {
+        matches!(self.0, Repr::Shared(_))
     }
 
     /// The first `len` bytes of `window` (`len` at most [`Blob::INLINE`]), read as one
@@ -65,16 +124,28 @@ impl Blob {
     pub(crate) fn inline_block(&self) -> Option<(&[u8; INLINE], usize)> {
         match &self.0 {
             Repr::Inline { len, buf } => Some((buf, *len as usize)),
-            Repr::Heap(_) => None,
+            Repr::Heap(_) | Repr::Shared(_) => None,
         }
     }
 
     /// The bytes.
-    #[inline]
+    #[inline(always)]
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
             Repr::Inline { len, buf } => &buf[..*len as usize],
+            _ => self.long_bytes(),
+        }
+    }
+
+    /// [`Blob::as_bytes`] of a blob too long to be inline: out of line, so that the common,
+    /// inline case stays small wherever it is inlined.
+    #[inline(never)]
+    fn long_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, buf } => &buf[..*len as usize],
             Repr::Heap(b) => b,
+            // In range: checked by `Blob::shared`, and a source's bytes do not change.
+            Repr::Shared(w) => &w.source.as_bytes()[w.start..w.start + w.len],
         }
     }
 }
@@ -176,6 +247,23 @@ mod tests {
             assert_eq!(matches!(a.0, Repr::Inline { .. }), n <= INLINE);
         }
         assert_ne!(Blob::new(b"ab"), Blob::new(b"abc"));
+    }
+
+    #[test]
+    fn shared_windows_read_the_source_without_copying() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        let source = Source::new(data.clone());
+        let long = Blob::shared(&source, 100, 5000).unwrap();
+        assert!(long.is_shared());
+        assert_eq!(&*long, &data[100..5100]);
+        assert_eq!(long, Blob::new(&data[100..5100]));
+        // The window points into the source's own allocation.
+        assert_eq!(long.as_ptr(), source.as_bytes()[100..].as_ptr());
+        let short = Blob::shared(&source, 9990, 10).unwrap();
+        assert!(!short.is_shared());
+        assert_eq!(&*short, &data[9990..]);
+        assert!(Blob::shared(&source, 9990, 11).is_none());
+        assert!(Blob::shared(&source, usize::MAX, 2).is_none());
     }
 
     #[test]

@@ -21,11 +21,11 @@ pub mod value;
 mod blob;
 mod utf8;
 
-pub use decode::{decode, decode_with, DecodeOptions, Decoded, Limits};
-pub use encode::{encode, encode_document, EncodeError};
+pub use decode::{decode, decode_shared, decode_with, DecodeOptions, Decoded, Limits};
+pub use encode::{encode, encode_document, encode_parts, EncodeError, Encoded};
 pub use error::{Category, Error, ErrorCode};
 pub use opcodes::{Opcode, OPCODES};
-pub use value::{Heap, Obj, ObjId, Value};
+pub use value::{Blob, Heap, Obj, ObjId, Source, Value};
 
 /// Runs `f` on a thread with a 1 GiB stack (reserved, not committed) and returns its result.
 ///

@@ -7,7 +7,7 @@
 //! are one key; unhashable keys are a TypeError), with a seeded hash so hostile keys cannot
 //! force quadratic behaviour.
 
-pub use crate::blob::Blob;
+pub use crate::blob::{Blob, Source};
 use hashbrown::HashTable;
 use num_bigint::BigInt;
 use num_traits::{ToPrimitive, Zero};

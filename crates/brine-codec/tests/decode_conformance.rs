@@ -147,7 +147,23 @@ fn check(filter: impl Fn(&Case) -> bool + Send + 'static, min_cases: usize) {
         for case in cases.iter() {
             let opts = DecodeOptions { buffers: case.buffers, ..Default::default() };
             let r = decode_with(&case.pickle, &opts);
-            let ours: J = json::parse_deep(&json::result_to_json(&r)).unwrap();
+            let ours_text = json::result_to_json(&r);
+            // Sharing every blob past the inline ones must not change a thing.
+            let source = brine_codec::Source::new(case.pickle.clone());
+            let shared = brine_codec::decode_shared(
+                &source,
+                &DecodeOptions {
+                    share_min: 0,
+                    ..opts.clone()
+                },
+            );
+            if json::result_to_json(&shared) != ours_text {
+                failures.push(format!(
+                    "{}/{}: decode_shared differs from decode_with",
+                    case.file, case.name
+                ));
+            }
+            let ours: J = json::parse_deep(&ours_text).unwrap();
             let codec_limit = matches!(&r, Err(e) if e.classify() == brine_codec::Category::Limit);
             if case.limit || is_limit_node(&case.c) || codec_limit {
                 limits += 1;

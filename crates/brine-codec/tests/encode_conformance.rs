@@ -114,6 +114,10 @@ struct Tally {
     cases: usize,
     exact: usize,
     reencode: usize,
+    /// Re-encoded from shared blobs into parts, byte-exact.
+    shared: usize,
+    /// ... of which with at least one payload spliced in uncopied.
+    spliced: usize,
     round_trip: usize,
     failures: Vec<String>,
 }
@@ -153,6 +157,32 @@ fn run_encode_files() -> Option<Tally> {
                 },
                 Err(e) => t.failures.push(format!("{name}: re-encode: decode failed: {e}")),
             }
+            // 2b. the same with every blob shared with the input and the large payloads
+            // spliced in rather than copied
+            let source = brine_codec::Source::new(want.clone());
+            let shared = brine_codec::decode_shared(
+                &source,
+                &DecodeOptions {
+                    share_min: 0,
+                    ..Default::default()
+                },
+            );
+            let shared = shared.map_err(|e| e.to_string());
+            match shared.as_ref().map_err(|e| e.clone()).and_then(|d| {
+                brine_codec::encode_parts(&d.heap, d.root, proto).map_err(|e| e.to_string())
+            }) {
+                Ok(parts) if parts.len() == want.len() && parts.to_vec() == want => {
+                    t.shared += 1;
+                    t.spliced += usize::from(parts.parts().count() > 1);
+                }
+                Ok(parts) => t.failures.push(format!(
+                    "{name}: shared re-encode: {}",
+                    explain(&want, &parts.to_vec())
+                )),
+                Err(e) => t
+                    .failures
+                    .push(format!("{name}: shared re-encode: error {e}")),
+            }
             // 3. round trip through the decoder
             let rt = encode_document(value, proto).ok().and_then(|p| decode_with(&p, &DecodeOptions::default()).ok());
             match rt {
@@ -177,13 +207,19 @@ fn run_encode_files() -> Option<Tally> {
 fn encode_files_are_byte_exact() {
     let Some(t) = brine_codec::with_big_stack(run_encode_files) else { return };
     eprintln!(
-        "encode conformance: {} cases; exact {}; re-encode identity {}; round trip {}",
-        t.cases, t.exact, t.reencode, t.round_trip
+        "encode conformance: {} cases; exact {}; re-encode identity {}, from shared blobs into parts {} ({} with spliced payloads); round trip {}",
+        t.cases, t.exact, t.reencode, t.shared, t.spliced, t.round_trip
     );
     for f in t.failures.iter().take(20) {
         eprintln!("FAIL {f}\n");
     }
     assert!(t.failures.is_empty(), "{} failures", t.failures.len());
+    // The 64 KiB str/bytes cases at protocols 4 and 5 must have taken the splicing path.
+    assert!(
+        t.spliced >= 4,
+        "only {} pickles re-encoded with spliced payloads",
+        t.spliced
+    );
 }
 
 /// The files of data set `stem` in `dir`: `stem.jsonl`, or its shards `stem-1.jsonl`,

@@ -64,6 +64,7 @@ fn check_with(data: &[u8], buffers: Option<usize>) -> Result<(), Finding> {
     let r = decode_with(data, &opts);
     let tight = decode_with(data, &DecodeOptions { limits: tight_limits(), ..opts.clone() });
     limits_only_cut(&r, &tight)?;
+    shared_same(data, &opts, &r)?;
     match &r {
         Err(e) => {
             if e.offset > data.len() {
@@ -91,6 +92,38 @@ fn check_with(data: &[u8], buffers: Option<usize>) -> Result<(), Finding> {
             }
         }
     }
+}
+
+/// `decode_shared`, with every blob that is not inline a window into the input, gives the
+/// same outcome (a shared blob is charged less against `max_alloc`, so a limit error may
+/// come later or not at all).
+fn shared_same(
+    data: &[u8],
+    opts: &DecodeOptions,
+    r: &Result<brine_codec::Decoded, brine_codec::Error>,
+) -> Result<(), Finding> {
+    let source = brine_codec::Source::new(data.to_vec());
+    let shared = brine_codec::decode_shared(
+        &source,
+        &DecodeOptions {
+            share_min: 0,
+            ..opts.clone()
+        },
+    );
+    let limited = |x: &Result<brine_codec::Decoded, brine_codec::Error>| matches!(x, Err(e) if e.classify() == Category::Limit);
+    if limited(r) || limited(&shared) {
+        return Ok(());
+    }
+    let (a, b) = (json::result_to_json(r), json::result_to_json(&shared));
+    if a != b {
+        return Err(Finding::bug(
+            NAME,
+            "shared-differs",
+            "decode_shared",
+            format!("decode_with: {a}\ndecode_shared: {b}"),
+        ));
+    }
+    Ok(())
 }
 
 /// The tight-limits outcome is the default one, or a limit error no later than it.

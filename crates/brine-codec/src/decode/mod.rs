@@ -13,7 +13,7 @@ mod compat_table;
 use crate::error::{Error, ErrorCode};
 use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
 use crate::pytext::{self, PyInt};
-use crate::value::{Blob, Construction, Dict, HashError, Heap, Obj, ObjId, ObjOp, PyStr, Set, Value};
+use crate::value::{Blob, Construction, Dict, HashError, Heap, Obj, ObjId, ObjOp, PyStr, Set, Source, Value};
 use num_bigint::BigInt;
 use std::collections::HashMap;
 
@@ -55,6 +55,10 @@ pub struct DecodeOptions {
     pub fix_imports: bool,
     /// Count executed opcodes into [`Decoded::op_counts`]. Defaults to false.
     pub count_ops: bool,
+    /// In [`decode_shared`], strs and bytes at least this long are windows into the input
+    /// rather than copies. Defaults to 4096: a window costs one small allocation and keeps
+    /// the whole input alive, which pays off for page-sized blobs and up.
+    pub share_min: usize,
 }
 
 impl Default for DecodeOptions {
@@ -65,6 +69,7 @@ impl Default for DecodeOptions {
             extensions: HashMap::new(),
             fix_imports: true,
             count_ops: false,
+            share_min: 4096,
         }
     }
 }
@@ -94,6 +99,17 @@ pub fn decode_with(data: &[u8], opts: &DecodeOptions) -> Result<Decoded, Error> 
         Ok(root) => Ok(Decoded { heap: m.heap, root, end: m.pos, op_counts: m.op_counts }),
         Err(code) => Err(Error { code, offset: m.op_start }),
     }
+}
+
+/// Decodes `source` without copying long blobs: every str and bytes at least
+/// [`DecodeOptions::share_min`] bytes long is a window into `source` (see
+/// [`Blob::shared`]), so decoding a pickle of large arrays or texts costs little more than
+/// validating it. The result is the same value [`decode_with`] gives; the windows keep
+/// `source` alive as long as any of them is.
+pub fn decode_shared(source: &Source, opts: &DecodeOptions) -> Result<Decoded, Error> {
+    let mut m = Machine::new(source.as_bytes(), opts);
+    m.source = Some(source);
+    m.finish()
 }
 
 /// Like [`decode_with`], also returning the opcode counts on failure (for coverage).
@@ -221,6 +237,8 @@ struct Machine<'a> {
     /// may still be alive: each holds an export, and CPython refuses to resize a bytearray
     /// with live exports (BufferError). See [`Machine::check_exports`].
     views: Vec<ObjId>,
+    /// The shared input of [`decode_shared`]: long blobs are windows into it.
+    source: Option<&'a Source>,
 }
 
 fn hash_err(e: HashError, limits: &Limits) -> ErrorCode {
@@ -257,6 +275,7 @@ impl<'a> Machine<'a> {
             op_counts: opts.count_ops.then(|| Box::new([0u32; 256])),
             spare_dict: None,
             views: Vec::new(),
+            source: None,
         }
         .with_buffers()
     }
@@ -415,11 +434,27 @@ impl<'a> Machine<'a> {
         Ok(self.obj(Obj::Str(PyStr(s.into()))))
     }
 
-    /// A str copied from the input (already checked to be surrogatepass UTF-8).
+    /// Whether a str or bytes of `len` bytes will be a window into the input.
     #[inline]
-    fn new_str_from(&mut self, s: &[u8]) -> R<Value> {
-        self.charge(s.len() + 16)?;
-        Ok(self.obj(Obj::Str(PyStr(Blob::new(s)))))
+    fn shares(&self, len: usize) -> bool {
+        self.source.is_some() && len >= self.opts.share_min
+    }
+
+    /// The `len` input bytes from `start` (just read), too many to go inline, as a blob: a
+    /// window into the shared input when long enough (see [`decode_shared`]), else a copy.
+    /// Charged to the size budget as what it allocates. (Short ones are made in place by
+    /// the callers: a blob returned through a `Result` is one copy more, which costs short
+    /// strs a third of their decode time.)
+    #[inline(never)]
+    fn long_blob(&mut self, start: usize, len: usize) -> R<Blob> {
+        if let Some(source) = self.source.filter(|_| self.shares(len)) {
+            if let Some(b) = Blob::shared(source, start, len) {
+                self.charge(64)?;
+                return Ok(b);
+            }
+        }
+        self.charge(len + 16)?;
+        Ok(Blob::new(&self.data[start..start + len]))
     }
 
     fn new_tuple(&mut self, items: Vec<Value>) -> R<Value> {
@@ -554,6 +589,14 @@ impl<'a> Machine<'a> {
     }
 
     // ---- the loop ----
+
+    /// Runs to STOP and hands over the result.
+    fn finish(mut self) -> Result<Decoded, Error> {
+        match self.run() {
+            Ok(root) => Ok(Decoded { heap: self.heap, root, end: self.pos, op_counts: self.op_counts }),
+            Err(code) => Err(Error { code, offset: self.op_start }),
+        }
+    }
 
     /// Runs to STOP. The opcodes that make up nearly every real pickle are handled here, in
     /// the loop; [`Machine::step`] has the rest.
@@ -1111,7 +1154,10 @@ impl<'a> Machine<'a> {
                 self.charge(size + 16)?;
                 self.obj(Obj::Str(PyStr(Blob::from_window(w, size))))
             }
-            None => self.new_str_from(body)?,
+            None => {
+                let b = self.long_blob(start, size)?;
+                self.obj(Obj::Str(PyStr(b)))
+            }
         };
         self.push(v);
         Ok(())
@@ -1139,13 +1185,19 @@ impl<'a> Machine<'a> {
         }
         let start = self.pos;
         let body = self.read(size)?;
-        self.charge(size + 16)?;
         let v = if bytearray {
+            self.charge(size + 16)?;
             self.obj(Obj::ByteArray(body.to_vec()))
         } else {
             match self.window(start, size) {
-                Some(w) => self.obj(Obj::Bytes(Blob::from_window(w, size))),
-                None => self.obj(Obj::Bytes(Blob::new(body))),
+                Some(w) => {
+                    self.charge(size + 16)?;
+                    self.obj(Obj::Bytes(Blob::from_window(w, size)))
+                }
+                None => {
+                    let b = self.long_blob(start, size)?;
+                    self.obj(Obj::Bytes(b))
+                }
             }
         };
         self.push(v);

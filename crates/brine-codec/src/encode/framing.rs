@@ -9,6 +9,10 @@
 //!   the placeholder (the final frame after a large payload may hold just `STOP`);
 //! - a bytes/str/bytearray payload of at least [`FRAME_SIZE_TARGET`] bytes commits the open
 //!   frame and is written, header and payload, outside any frame.
+//!
+//! For [`super::encode_parts`], such a large payload from the value's heap is not copied:
+//! the output records where it goes and borrows it, as CPython's pickler writes large
+//! payloads straight to its file instead of its buffer.
 
 use crate::opcodes::Opcode;
 
@@ -20,8 +24,8 @@ const FRAME_SIZE_MIN: usize = 4;
 const FRAME_HEADER_SIZE: usize = 9;
 const NO_FRAME: usize = usize::MAX;
 
-/// The pickle being written.
-pub(crate) struct Output {
+/// The pickle being written; `'h` is the value's heap, which large payloads may be lent from.
+pub(crate) struct Output<'h> {
     buf: Vec<u8>,
     /// Whether framing is on (protocol 4+, after the PROTO opcode).
     framing: bool,
@@ -33,16 +37,25 @@ pub(crate) struct Output {
     /// The length at which the open frame is full and the next `save()` commits it
     /// (`usize::MAX` with no frame open), so that [`Output::boundary`] is one comparison.
     frame_full_at: usize,
+    /// With [`Output::share_payloads`]: the large payloads left out of `buf`, each with the
+    /// offset in `buf` it goes before. Frames never span one (a large payload commits the
+    /// open frame first), so these offsets stay put.
+    spliced: Option<Vec<(usize, &'h [u8])>>,
 }
 
-impl Output {
+impl<'h> Output<'h> {
     #[cfg(test)]
     pub(crate) fn new() -> Self {
         Self::with_capacity(1 << 12)
     }
 
     pub(crate) fn with_capacity(n: usize) -> Self {
-        Output { buf: Vec::with_capacity(n), framing: false, frame_start: NO_FRAME, must_open: false, frame_full_at: usize::MAX }
+        Output { buf: Vec::with_capacity(n), framing: false, frame_start: NO_FRAME, must_open: false, frame_full_at: usize::MAX, spliced: None }
+    }
+
+    /// Large payloads lent to the output will be spliced in by reference, not copied.
+    pub(crate) fn share_payloads(&mut self) {
+        self.spliced = Some(Vec::new());
     }
 
     /// Turns framing on (dump() does so right after writing PROTO for protocol 4+).
@@ -144,10 +157,11 @@ impl Output {
     }
 
     /// `_Pickler_write_bytes`: a header and its payload; a large payload goes outside frames.
+    /// `lent`, when given, is `data` borrowed for as long as the heap, to splice in.
     #[inline]
-    pub(crate) fn write_payload(&mut self, header: &[u8], data: &[u8]) {
+    pub(crate) fn write_payload(&mut self, header: &[u8], data: &[u8], lent: Option<&'h [u8]>) {
         if data.len() >= FRAME_SIZE_TARGET {
-            self.write_large_payload(header, data);
+            self.write_large_payload(header, data, lent);
         } else {
             self.open_frame();
             self.buf.reserve(header.len() + data.len());
@@ -159,20 +173,97 @@ impl Output {
     /// A payload of [`FRAME_SIZE_TARGET`] bytes or more: outside any frame, and copied into
     /// room made for exactly it (growing by doubling would copy what came before once more
     /// and leave up to half the buffer unused).
-    fn write_large_payload(&mut self, header: &[u8], data: &[u8]) {
+    fn write_large_payload(&mut self, header: &[u8], data: &[u8], lent: Option<&'h [u8]>) {
         self.commit_frame();
-        // Room for the payload and whatever little follows it (STOP, usually).
-        self.buf.reserve_exact(header.len() + data.len() + 4096);
         let framing = self.framing;
         self.set_framing(false);
-        self.write(header);
-        self.write(data);
+        match (&mut self.spliced, lent) {
+            (Some(spliced), Some(lent)) => {
+                self.buf.extend_from_slice(header);
+                spliced.push((self.buf.len(), lent));
+            }
+            _ => {
+                // Room for the payload and whatever little follows it (STOP, usually).
+                self.buf.reserve_exact(header.len() + data.len() + 4096);
+                self.write(header);
+                self.write(data);
+            }
+        }
         self.set_framing(framing);
     }
 
     /// The finished pickle.
     pub(crate) fn finish(self) -> Vec<u8> {
+        debug_assert!(self.spliced.as_ref().is_none_or(|s| s.is_empty()));
         self.buf
+    }
+
+    /// The finished pickle as parts (after [`Output::share_payloads`]).
+    pub(crate) fn finish_parts(self) -> Encoded<'h> {
+        Encoded { own: self.buf, spliced: self.spliced.unwrap_or_default() }
+    }
+}
+
+/// A pickle in parts, as [`super::encode_parts`] makes it: the encoder's own bytes, with
+/// every str or bytes payload of at least 64 KiB (the ones CPython writes outside frames)
+/// borrowed from the value's heap rather than copied. Write it out with
+/// [`Encoded::write_to`], or iterate [`Encoded::parts`] for vectored I/O.
+#[derive(Clone, Debug)]
+pub struct Encoded<'h> {
+    own: Vec<u8>,
+    spliced: Vec<(usize, &'h [u8])>,
+}
+
+impl<'h> Encoded<'h> {
+    /// The pickle's length in bytes.
+    pub fn len(&self) -> usize {
+        self.own.len() + self.spliced.iter().map(|(_, b)| b.len()).sum::<usize>()
+    }
+
+    /// Whether the pickle is empty (it never is).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The pickle's bytes, in order, as consecutive slices.
+    pub fn parts(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        // Own bytes up to each splice point, then the lent payload; empty slices skipped.
+        let mut at = 0;
+        let mut spliced = self.spliced.iter();
+        let mut pending: Option<&[u8]> = None;
+        std::iter::from_fn(move || loop {
+            if let Some(b) = pending.take() {
+                return Some(b);
+            }
+            match spliced.next() {
+                Some(&(offset, lent)) => {
+                    let own = &self.own[at..offset];
+                    at = offset;
+                    pending = Some(lent);
+                    if !own.is_empty() {
+                        return Some(own);
+                    }
+                }
+                None if at < self.own.len() => {
+                    let own = &self.own[at..];
+                    at = self.own.len();
+                    return Some(own);
+                }
+                None => return None,
+            }
+        })
+    }
+
+    /// Writes the pickle to `w`.
+    pub fn write_to<W: std::io::Write>(&self, w: &mut W) -> std::io::Result<()> {
+        self.parts().try_for_each(|p| w.write_all(p))
+    }
+
+    /// The pickle as one vector (a copy of every part).
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.len());
+        self.parts().for_each(|p| v.extend_from_slice(p));
+        v
     }
 }
 
@@ -199,12 +290,47 @@ mod tests {
         o.op(Opcode::MEMOIZE);
         o.op(Opcode::MARK);
         let big = vec![7u8; FRAME_SIZE_TARGET];
-        o.write_payload(&[Opcode::BINBYTES8.0, 0, 0, 1, 0, 0, 0, 0, 0], &big);
+        o.write_payload(&[Opcode::BINBYTES8.0, 0, 0, 1, 0, 0, 0, 0, 0], &big, None);
         o.op(Opcode::STOP);
         o.commit_frame();
         let out = o.finish();
         // The 3-byte frame before the payload loses its header; STOP alone follows unframed.
         assert_eq!(&out[..4], b"]\x94(\x8e");
         assert_eq!(out.len(), 3 + 9 + FRAME_SIZE_TARGET + 1);
+    }
+
+    #[test]
+    fn shared_payloads_are_spliced_in_uncopied() {
+        let big = vec![7u8; FRAME_SIZE_TARGET + 5];
+        fn write<'h>(o: &mut Output<'h>, big: &'h [u8]) {
+            let header = [Opcode::BINBYTES8.0, 5, 0, 1, 0, 0, 0, 0, 0];
+            o.start_framing();
+            o.op(Opcode::MARK);
+            o.write_payload(&header, big, Some(big));
+            o.op(Opcode::EMPTY_LIST);
+            o.write_payload(&header, big, Some(big));
+            for _ in 0..5 {
+                o.op(Opcode::STOP);
+            }
+            o.commit_frame();
+        }
+        let mut copied = Output::new();
+        write(&mut copied, &big);
+        let mut parts = Output::new();
+        parts.share_payloads();
+        write(&mut parts, &big);
+        let copied = copied.finish();
+        let parts = parts.finish_parts();
+        assert_eq!(parts.len(), copied.len());
+        assert_eq!(parts.to_vec(), copied);
+        let slices: Vec<&[u8]> = parts.parts().collect();
+        // MARK + header, payload, EMPTY_LIST + header, payload, a framed run of STOPs.
+        assert_eq!(slices.len(), 5);
+        assert_eq!(slices[1].as_ptr(), big.as_ptr());
+        assert_eq!(slices[3].as_ptr(), big.as_ptr());
+        assert_eq!(&slices[4][..1], &[Opcode::FRAME.0]);
+        let mut written = Vec::new();
+        parts.write_to(&mut written).unwrap();
+        assert_eq!(written, copied);
     }
 }

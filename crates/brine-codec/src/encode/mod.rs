@@ -57,6 +57,7 @@ mod text;
 use crate::json::read::ReadError;
 use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
 use crate::value::{Construction, Dict, Heap, Obj, ObjId, ObjOp, Object, PyStr, Value};
+pub use framing::Encoded;
 use framing::Output;
 use memo::{write_get, write_put, Key, Memo};
 use std::collections::HashMap;
@@ -134,12 +135,27 @@ impl std::error::Error for EncodeError {}
 
 /// Encodes `root` as `pickle.dumps(obj, protocol)` would.
 pub fn encode(heap: &Heap, root: Value, protocol: u8) -> Result<Vec<u8>, EncodeError> {
+    Ok(encode_into(heap, root, protocol, false)?.finish())
+}
+
+/// [`encode`]'s bytes, without copying the str and bytes payloads of 64 KiB or more: the
+/// [`Encoded`] parts borrow them from `heap` (as CPython's `Pickler.dump` writes them
+/// straight to its file). With [`crate::decode_shared`], a pickle of large blobs
+/// re-encodes without its blobs ever being copied.
+pub fn encode_parts(heap: &Heap, root: Value, protocol: u8) -> Result<Encoded<'_>, EncodeError> {
+    Ok(encode_into(heap, root, protocol, true)?.finish_parts())
+}
+
+fn encode_into(heap: &Heap, root: Value, protocol: u8, share: bool) -> Result<Output<'_>, EncodeError> {
     if protocol > HIGHEST_PROTOCOL {
         return Err(EncodeError { path: "/".into(), code: EncodeErrorCode::Protocol(protocol) });
     }
     let mut e = Encoder::new(heap, protocol);
+    if share {
+        e.out.share_payloads();
+    }
     match e.run(root) {
-        Ok(()) => Ok(e.out.finish()),
+        Ok(()) => Ok(e.out),
         Err(Fail { at, code }) => {
             let origin = at.map(|id| e.origin_of(id));
             let path = origin.and_then(|id| path::path_of(heap, root, id)).unwrap_or_else(|| "/".into());
@@ -301,7 +317,7 @@ struct Encoder<'h> {
     /// For each made object, the heap object it was made for (error paths).
     ext_origin: Vec<ObjId>,
     proto: u8,
-    out: Output,
+    out: Output<'h>,
     memo: Memo,
     tasks: Vec<Task>,
     /// The one global per (module, name): heap globals first, then made ones.
@@ -333,6 +349,16 @@ fn obj_in<'a>(heap: &'a Heap, ext: &'a [Obj], base: u32, id: ObjId) -> &'a Obj {
         heap.get(id)
     } else {
         &ext[(id - base) as usize]
+    }
+}
+
+/// The bytes of heap str or bytes `id`, borrowed for as long as the heap (for
+/// [`encode_parts`] to lend its output); `None` for objects the encoder made itself.
+fn lendable(heap: &Heap, base: u32, id: ObjId) -> Option<&[u8]> {
+    match (id < base).then(|| heap.get(id))? {
+        Obj::Str(s) => Some(&s.0),
+        Obj::Bytes(b) => Some(b),
+        _ => None,
     }
 }
 
@@ -610,12 +636,14 @@ impl<'h> Encoder<'h> {
         }
         match obj_in(self.heap, &self.ext, self.base, id) {
             Obj::Str(s) => {
-                text::write_str_blob(&mut self.out, proto, &s.0).or_else(|c| fail(id, c))?;
+                let lent = lendable(self.heap, self.base, id);
+                text::write_str_blob(&mut self.out, proto, &s.0, lent).or_else(|c| fail(id, c))?;
                 self.memo_put(key, id)
             }
             Obj::Bytes(b) => {
                 if proto >= 3 {
-                    text::write_bytes_blob(&mut self.out, proto, b).or_else(|c| fail(id, c))?;
+                    let lent = lendable(self.heap, self.base, id);
+                    text::write_bytes_blob(&mut self.out, proto, b, lent).or_else(|c| fail(id, c))?;
                     return self.memo_put(key, id);
                 }
                 // save_bytes: bytes() or _codecs.encode(latin1 text, 'latin1'), memoized by
@@ -962,7 +990,7 @@ impl<'h> Encoder<'h> {
                     write_get(&mut self.out, self.proto, idx);
                     return Ok(true);
                 }
-                (key, text::write_str_blob(&mut self.out, self.proto, &s.0))
+                (key, text::write_str_blob(&mut self.out, self.proto, &s.0, Some(&s.0)))
             }
             Obj::Bytes(b) if self.proto >= 3 => {
                 let key = Key::of_bytes(id, b);
@@ -970,7 +998,7 @@ impl<'h> Encoder<'h> {
                     write_get(&mut self.out, self.proto, idx);
                     return Ok(true);
                 }
-                (key, text::write_bytes_blob(&mut self.out, self.proto, b))
+                (key, text::write_bytes_blob(&mut self.out, self.proto, b, Some(b)))
             }
             _ => return Ok(false),
         };

@@ -8,7 +8,9 @@ use crate::value::Blob;
 
 /// A str (its surrogatepass UTF-8): SHORT_BINUNICODE (4+, up to 255 bytes), BINUNICODE,
 /// BINUNICODE8 (4+); at protocol 0 UNICODE with the C pickler's raw-unicode-escape.
-pub(crate) fn write_str(out: &mut Output, proto: u8, s: &[u8]) -> Result<(), EncodeErrorCode> {
+/// `lent`, when given, is `s` borrowed from the heap (see [`Output::write_payload`]).
+#[inline(never)]
+fn write_str<'h>(out: &mut Output<'h>, proto: u8, s: &[u8], lent: Option<&'h [u8]>) -> Result<(), EncodeErrorCode> {
     if proto == 0 {
         out.op(Opcode::UNICODE);
         out.write(&raw_unicode_escape(s));
@@ -34,21 +36,21 @@ pub(crate) fn write_str(out: &mut Output, proto: u8, s: &[u8]) -> Result<(), Enc
             "serializing a string larger than 4 GiB requires pickle protocol 4 or higher".into(),
         ));
     };
-    out.write_payload(&h[..hl], s);
+    out.write_payload(&h[..hl], s, lent);
     Ok(())
 }
 
 /// [`write_str`] of a str stored as a [`Blob`]: a short one (inline, so under 256 bytes)
 /// at protocol 1+ is its header and its fixed-size inline block in one write.
 #[inline]
-pub(crate) fn write_str_blob(out: &mut Output, proto: u8, s: &Blob) -> Result<(), EncodeErrorCode> {
+pub(crate) fn write_str_blob<'h>(out: &mut Output<'h>, proto: u8, s: &Blob, lent: Option<&'h [u8]>) -> Result<(), EncodeErrorCode> {
     match s.inline_block() {
         Some((block, n)) if proto >= 4 => out.put_prefix(with_header::<2, 24>([Opcode::SHORT_BINUNICODE.0, n as u8], block), 2 + n),
         Some((block, n)) if proto >= 1 => {
             let l = (n as u32).to_le_bytes();
             out.put_prefix(with_header::<5, 27>([Opcode::BINUNICODE.0, l[0], l[1], l[2], l[3]], block), 5 + n)
         }
-        _ => return write_str(out, proto, s),
+        _ => return write_str(out, proto, s, lent),
     }
     Ok(())
 }
@@ -56,10 +58,10 @@ pub(crate) fn write_str_blob(out: &mut Output, proto: u8, s: &Blob) -> Result<()
 /// [`write_bytes`] of a bytes object stored as a [`Blob`] (protocol 3+): a short one is
 /// SHORT_BINBYTES and its inline block in one write.
 #[inline]
-pub(crate) fn write_bytes_blob(out: &mut Output, proto: u8, b: &Blob) -> Result<(), EncodeErrorCode> {
+pub(crate) fn write_bytes_blob<'h>(out: &mut Output<'h>, proto: u8, b: &Blob, lent: Option<&'h [u8]>) -> Result<(), EncodeErrorCode> {
     match b.inline_block() {
         Some((block, n)) => out.put_prefix(with_header::<2, 24>([Opcode::SHORT_BINBYTES.0, n as u8], block), 2 + n),
-        None => return write_bytes(out, proto, b),
+        None => return write_bytes(out, proto, b, lent),
     }
     Ok(())
 }
@@ -75,7 +77,9 @@ fn with_header<const H: usize, const N: usize>(header: [u8; H], block: &[u8; Blo
 }
 
 /// A bytes object from protocol 3: SHORT_BINBYTES, BINBYTES, BINBYTES8 (4+).
-pub(crate) fn write_bytes(out: &mut Output, proto: u8, b: &[u8]) -> Result<(), EncodeErrorCode> {
+/// `lent`, when given, is `b` borrowed from the heap (see [`Output::write_payload`]).
+#[inline(never)]
+fn write_bytes<'h>(out: &mut Output<'h>, proto: u8, b: &[u8], lent: Option<&'h [u8]>) -> Result<(), EncodeErrorCode> {
     let n = b.len();
     let mut h = [0u8; 9];
     let hl = if n <= 0xff {
@@ -95,7 +99,7 @@ pub(crate) fn write_bytes(out: &mut Output, proto: u8, b: &[u8]) -> Result<(), E
             "serializing a bytes object larger than 4 GiB requires pickle protocol 4 or higher".into(),
         ));
     };
-    out.write_payload(&h[..hl], b);
+    out.write_payload(&h[..hl], b, lent);
     Ok(())
 }
 
@@ -104,7 +108,7 @@ pub(crate) fn write_bytearray(out: &mut Output, b: &[u8]) {
     let mut h = [0u8; 9];
     h[0] = Opcode::BYTEARRAY8.0;
     h[1..9].copy_from_slice(&(b.len() as u64).to_le_bytes());
-    out.write_payload(&h, b);
+    out.write_payload(&h, b, None);
 }
 
 /// The code points of surrogatepass UTF-8 (lone surrogates included).
