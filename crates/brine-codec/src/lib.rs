@@ -7,6 +7,11 @@
 //! - [`dis`]: the opcode stream as `pickletools.genops` yields it.
 //! - [`json`]: pickle JSON, the harness's value contract, and its equality.
 //! - [`pytext`]: CPython's text-argument parsers (strtol, PyLong_FromString, dtoa, escapes).
+//!
+//! Large pickles need not be copied: [`decode_shared`] makes long strs and bytes windows
+//! into a reference-counted [`Source`] (a `Vec<u8>`, an `Arc<[u8]>`, a memory map), and
+//! [`encode_parts`] borrows payloads of 64 KiB or more from the value instead of copying
+//! them into the output, as CPython's `Pickler.dump` writes them straight to its file.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
