@@ -17,14 +17,16 @@
 //! Writes target/bench/report.{md,json}.
 
 mod alloc;
+/// The workload files and the best-of timing loop, shared with brine-codec's own benches.
+#[path = "../../brine-codec/benches/common/mod.rs"]
+mod common;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyModule};
 use serde_json::json;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[global_allocator]
 static ALLOC: alloc::Counting = alloc::Counting;
@@ -35,42 +37,14 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn workloads(scale: &str) -> PathBuf {
-    let dir = root().join("target/bench-data").join(scale);
-    if !dir.join("bytes_64m.p5.pkl").exists() {
-        let st = Command::new("/usr/bin/python3.11")
-            .arg(root().join("scripts/bench_workloads.py"))
-            .arg(&dir)
-            .args(["--scale", scale])
-            .status()
-            .expect("run scripts/bench_workloads.py");
-        assert!(st.success());
-    }
-    dir
-}
-
-/// Best wall time of `f` over at least 3 runs and up to ~2 s.
-fn best<T>(mut f: impl FnMut() -> T) -> f64 {
-    let mut best = Duration::MAX;
-    let start = Instant::now();
-    let mut runs = 0;
-    while runs < 3 || (start.elapsed() < Duration::from_secs(2) && runs < 30) {
-        let t = Instant::now();
-        let r = f();
-        best = best.min(t.elapsed());
-        drop(std::hint::black_box(r));
-        runs += 1;
-    }
-    best.as_secs_f64()
-}
-
 const PY_HELPERS: &str = r#"
 import pickle, time, tracemalloc
 
 def best(f):
-    # The call alone: its result is freed after the clock stops, as brine's is.
+    # The call alone: its result is freed after the clock stops, as brine's is; as many runs
+    # as brine's timing loop (benches/common): at least 3, up to 50 within 3 s.
     b = float("inf"); t0 = time.perf_counter(); runs = 0
-    while runs < 3 or (time.perf_counter() - t0 < 2.0 and runs < 30):
+    while runs < 3 or (time.perf_counter() - t0 < 3.0 and runs < 50):
         t = time.perf_counter(); r = f(); b = min(b, time.perf_counter() - t); del r; runs += 1
     return b
 
@@ -114,8 +88,8 @@ fn mbps(size: usize, secs: f64) -> f64 {
 fn main() {
     let interp = brine_oracle::cpython::interpreter().expect("embedded CPython");
     let info = interp.info().clone();
-    let full = workloads("1.0");
-    let half = workloads("0.5");
+    let full = common::data_dir("1.0");
+    let half = common::data_dir("0.5");
     let mut rows = vec![];
     let only = std::env::var("BRINE_BENCH_ONLY").unwrap_or_default();
     let selected = WORKLOADS.iter().filter(|n| only.is_empty() || only.split(',').any(|o| o == **n));
@@ -126,23 +100,23 @@ fn main() {
             let small = std::fs::read(half.join(&file)).unwrap();
             eprintln!("bench {file} ({} bytes)", data.len());
             // brine
-            let brine_dec = best(|| brine_codec::decode(&data).unwrap());
-            let brine_half = best(|| brine_codec::decode(&small).unwrap());
+            let brine_dec = common::best_secs(|| brine_codec::decode(&data).unwrap());
+            let brine_half = common::best_secs(|| brine_codec::decode(&small).unwrap());
             let base = alloc::reset_peak();
             let decoded = brine_codec::decode(&data).unwrap();
             let brine_peak = alloc::peak() - base;
             let brine_retained = alloc::current() - base;
-            let brine_enc = best(|| brine_codec::encode(&decoded.heap, decoded.root, proto).unwrap());
+            let brine_enc = common::best_secs(|| brine_codec::encode(&decoded.heap, decoded.root, proto).unwrap());
             drop(decoded);
             // brine, zero-copy: the same bytes as a shared source.
             let source = brine_codec::Source::new(data.clone());
             let shared_opts = brine_codec::DecodeOptions::default();
-            let shared_dec = best(|| brine_codec::decode_shared(&source, &shared_opts).unwrap());
+            let shared_dec = common::best_secs(|| brine_codec::decode_shared(&source, &shared_opts).unwrap());
             let base = alloc::reset_peak();
             let decoded = brine_codec::decode_shared(&source, &shared_opts).unwrap();
             let shared_peak = alloc::peak() - base;
             let shared_retained = alloc::current() - base;
-            let parts_enc = best(|| brine_codec::encode_parts(&decoded.heap, decoded.root, proto).unwrap());
+            let parts_enc = common::best_secs(|| brine_codec::encode_parts(&decoded.heap, decoded.root, proto).unwrap());
             let parts = brine_codec::encode_parts(&decoded.heap, decoded.root, proto).unwrap();
             assert_eq!(parts.to_vec(), brine_codec::encode(&decoded.heap, decoded.root, proto).unwrap());
             drop(parts);
@@ -158,9 +132,9 @@ fn main() {
             let opts = || serde_pickle::DeOptions::new();
             let (serde_dec, serde_enc) = match serde_pickle::value_from_slice(&data, opts()) {
                 Ok(v) => {
-                    let dec = best(|| serde_pickle::value_from_slice(&data, opts()).unwrap());
+                    let dec = common::best_secs(|| serde_pickle::value_from_slice(&data, opts()).unwrap());
                     let ser = || if proto == 2 { serde_pickle::SerOptions::new().proto_v2() } else { serde_pickle::SerOptions::new() };
-                    let enc = serde_pickle::value_to_vec(&v, ser()).ok().map(|_| best(|| serde_pickle::value_to_vec(&v, ser()).unwrap()));
+                    let enc = serde_pickle::value_to_vec(&v, ser()).ok().map(|_| common::best_secs(|| serde_pickle::value_to_vec(&v, ser()).unwrap()));
                     (Some(dec), enc)
                 }
                 Err(e) => {
@@ -207,12 +181,12 @@ struct Memcpy {
 fn memcpy_bandwidth() -> Memcpy {
     let src: Vec<u8> = (0..64u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
     let mut dst = vec![0u8; src.len()];
-    let warm = best(|| {
+    let warm = common::best_secs(|| {
         dst.copy_from_slice(std::hint::black_box(&src));
         std::hint::black_box(&mut dst);
     });
     drop(dst);
-    let fresh = best(|| std::hint::black_box(&src).to_vec());
+    let fresh = common::best_secs(|| std::hint::black_box(&src).to_vec());
     Memcpy { warm: mbps(src.len(), warm), fresh: mbps(src.len(), fresh) }
 }
 

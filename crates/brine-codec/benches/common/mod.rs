@@ -1,4 +1,5 @@
-//! What the decode and encode benches share: the workload pickles and the timing loop.
+//! What the decode and encode benches (and brine-bench, `cargo xtask bench`) share: the
+//! workload pickles and the timing loop.
 //! (A directory module, so that cargo does not take it for a bench of its own.)
 
 use std::path::{Path, PathBuf};

@@ -94,11 +94,7 @@ pub fn decode(data: &[u8]) -> Result<Decoded, Error> {
 
 /// Decodes with the given options.
 pub fn decode_with(data: &[u8], opts: &DecodeOptions) -> Result<Decoded, Error> {
-    let mut m = Machine::new(data, opts);
-    match m.run() {
-        Ok(root) => Ok(Decoded { heap: m.heap, root, end: m.pos, op_counts: m.op_counts }),
-        Err(code) => Err(Error { code, offset: m.op_start }),
-    }
+    Machine::new(data, opts).finish()
 }
 
 /// Decodes `source` without copying long blobs: every str and bytes at least

@@ -25,7 +25,8 @@ struct State<'a> {
     ba: HashMap<u64, u64>,
 }
 
-fn collect_defs<'a>(root: &'a J, defs: &mut HashMap<u64, &'a J>) {
+/// Every node of `root` that carries an `id` (refs aside), by id: what a `ref` stands for.
+pub fn collect_defs<'a>(root: &'a J, defs: &mut HashMap<u64, &'a J>) {
     let mut work = vec![root];
     while let Some(v) = work.pop() {
         match v {

@@ -5,7 +5,7 @@ pub mod compare;
 pub mod read;
 pub mod write;
 
-pub use compare::{compare, Mismatch};
+pub use compare::{collect_defs, compare, Mismatch};
 pub use write::{float_repr, result_to_json, write_value};
 
 /// Parses JSON text without serde_json's nesting limit of 128: pickle documents nest as

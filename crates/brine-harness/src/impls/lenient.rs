@@ -199,21 +199,7 @@ fn latin1_hex(s: &str, encoding: &str) -> Option<String> {
 /// would exceed a size bound (a DAG sharing can double per level).
 fn unshare(doc: &J) -> Option<J> {
     let mut defs: HashMap<u64, &J> = HashMap::new();
-    let mut work = vec![doc];
-    while let Some(v) = work.pop() {
-        match v {
-            J::Object(m) => {
-                if m.get("t").and_then(J::as_str) != Some("ref") {
-                    if let Some(id) = m.get("id").and_then(J::as_u64) {
-                        defs.insert(id, v);
-                    }
-                }
-                work.extend(m.values());
-            }
-            J::Array(a) => work.extend(a.iter()),
-            _ => {}
-        }
-    }
+    brine_codec::json::collect_defs(doc, &mut defs);
     let mut budget: i64 = 2_000_000;
     let mut open = vec![];
     expand(doc, &defs, &mut open, &mut budget)
