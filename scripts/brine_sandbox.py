@@ -6,6 +6,8 @@ standard library only, no side effects at import time, nothing printed.
 Public API:
     loads_c(data, buffers=0, timeout=None) -> node   (C unpickler, as pickle.loads runs it)
     loads_py(data, buffers=0, timeout=None) -> node  (pure-Python pickle._Unpickler)
+    globals_c(data, buffers=0, extensions=(), timeout=None) -> (calls, error)
+                                                     (find_class calls of the C unpickler)
     genops_json(data) -> list                        (pickletools.genops as JSON)
     to_json(obj, standins) -> node                   (object graph -> pickle JSON)
     doc_to_object(node) -> object                    (pickle JSON of builtins -> object)
@@ -29,7 +31,7 @@ import sys
 import warnings
 
 __all__ = [
-    "loads_c", "loads_py", "genops_json", "to_json", "doc_to_object", "dumps_json",
+    "loads_c", "loads_py", "globals_c", "genops_json", "to_json", "doc_to_object", "dumps_json",
     "run_on_big_stack", "reexec_with_fixed_hash_seed", "jsonl_shards",
     "Record", "StandIns", "Timeout",
 ]
@@ -222,6 +224,15 @@ class _CUnpickler(_pickle.Unpickler):
         return Record(("persid", pid))
 
 
+class _RecordingCUnpickler(_CUnpickler):
+    """_CUnpickler that first notes every find_class call: (module, name) exactly as the C
+    unpickler passes them (fix_imports renames inside the default find_class, later)."""
+
+    def find_class(self, module, name):
+        self._brine_calls.append((module, name))
+        return _CUnpickler.find_class(self, module, name)
+
+
 class _PyUnpickler(pickle._Unpickler):
     def find_class(self, module, name):
         return self._brine.find_class(super().find_class, module, name)
@@ -268,12 +279,36 @@ def _error_node(exc):
     return {"t": "error", "type": type(exc).__name__, "message": message}
 
 
-def _load(cls, data, buffers, timeout):
+def _check_registry(extensions):
+    """[(module, name, code)...] -> {code: (module, name)}, checked as copyreg.add_extension
+    checks (str names, 1 <= code <= 0x7fffffff, no code or pair registered twice)."""
+    inverted = {}
+    forward = {}
+    for entry in extensions:
+        module, name, code = entry
+        if type(module) is not str or type(name) is not str or type(code) is not int:
+            raise TypeError("extension entries are (str, str, int), not %r" % (entry,))
+        if not 1 <= code <= 0x7fffffff:
+            raise ValueError("extension code %r out of range" % (code,))
+        key = (module, name)
+        if inverted.get(code, key) != key or forward.get(key, code) != code:
+            raise ValueError("extension %r registered twice" % (entry,))
+        inverted[code] = key
+        forward[key] = code
+    return inverted, forward
+
+
+def _load(cls, data, buffers, timeout, calls=None, extensions=None):
+    """One sandboxed load. With calls (a list), find_class calls are appended to it and
+    the result is not converted (None on success). With extensions ([(module, name, code)]),
+    copyreg's registry is exactly that during the load and put back afterwards."""
+    registry = None if extensions is None else _check_registry(extensions)
     standins = StandIns(buffers)
     kwargs = {}
     if buffers:
         kwargs["buffers"] = list(standins.buffers)
     saved_cache = dict(copyreg._extension_cache)
+    saved_registry = None
     alarm = None
     if timeout:
         import signal
@@ -290,9 +325,19 @@ def _load(cls, data, buffers, timeout):
             # EXT results are cached process-wide: start from an empty cache so every EXT
             # goes through the sandboxed find_class, and put the cache back afterwards.
             copyreg._extension_cache.clear()
-            f = _WholeInput(data) if cls is _CUnpickler else io.BytesIO(data)
+            if registry is not None:
+                # _pickle holds these very dicts: change them in place.
+                saved_registry = (dict(copyreg._inverted_registry),
+                                  dict(copyreg._extension_registry))
+                copyreg._inverted_registry.clear()
+                copyreg._inverted_registry.update(registry[0])
+                copyreg._extension_registry.clear()
+                copyreg._extension_registry.update(registry[1])
+            f = io.BytesIO(data) if cls is _PyUnpickler else _WholeInput(data)
             u = cls(f, **kwargs)
             u._brine = standins
+            if calls is not None:
+                u._brine_calls = calls
             # warnings (e.g. DeprecationWarning for "\q" in STRING) are ignored, as in a
             # default configuration, whatever filters the embedding process has
             with warnings.catch_warnings():
@@ -305,6 +350,11 @@ def _load(cls, data, buffers, timeout):
                 alarm.signal(alarm.SIGALRM, old_handler)
             copyreg._extension_cache.clear()
             copyreg._extension_cache.update(saved_cache)
+            if saved_registry is not None:
+                copyreg._inverted_registry.clear()
+                copyreg._inverted_registry.update(saved_registry[0])
+                copyreg._extension_registry.clear()
+                copyreg._extension_registry.update(saved_registry[1])
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:
@@ -312,17 +362,37 @@ def _load(cls, data, buffers, timeout):
         exc = None
     if error is not None:
         return error
+    if calls is not None:
+        return None
     return to_json(result, standins)
 
 
-def loads_c(data, buffers=0, timeout=None):
-    """Unpickle with CPython's C unpickler in the sandbox; a pickle-JSON node or error node."""
-    return _load(_CUnpickler, bytes(data), buffers, timeout)
+def loads_c(data, buffers=0, timeout=None, extensions=None):
+    """Unpickle with CPython's C unpickler in the sandbox; a pickle-JSON node or error node.
+    extensions: None keeps the process's copyreg registry; a list [(module, name, code)] is
+    the registry during this load, exactly (as globals_c)."""
+    return _load(_CUnpickler, bytes(data), buffers, timeout, None,
+                 None if extensions is None else list(extensions))
 
 
-def loads_py(data, buffers=0, timeout=None):
-    """Unpickle with the pure-Python pickle._Unpickler in the sandbox."""
-    return _load(_PyUnpickler, bytes(data), buffers, timeout)
+def loads_py(data, buffers=0, timeout=None, extensions=None):
+    """Unpickle with the pure-Python pickle._Unpickler in the sandbox (extensions as
+    loads_c)."""
+    return _load(_PyUnpickler, bytes(data), buffers, timeout, None,
+                 None if extensions is None else list(extensions))
+
+
+def globals_c(data, buffers=0, extensions=(), timeout=None):
+    """Load with the C unpickler in the sandbox (as loads_c) and return (calls, error):
+    calls is the list of (module, name) that find_class received, in order, including those
+    before an error (a find_class that raises counts); error is None when the load
+    succeeded, else the error node.  Names are as the pickle spells them: fix_imports renames
+    inside the default find_class.  extensions is the copyreg extension registry during the
+    load, [(module, name, code)...], exactly (empty by default, whatever the process has)."""
+    calls = []
+    error = _load(_RecordingCUnpickler, bytes(data), buffers, timeout, calls,
+                  list(extensions))
+    return calls, error
 
 
 # ---------------------------------------------------------------------------------------------

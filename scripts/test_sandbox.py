@@ -2,8 +2,9 @@
 
 Run: /usr/bin/python3.11 scripts/test_sandbox.py   (exit status 0 when every check passes)
 
-Every payload tries to create a canary file (or remove a directory). Through loads_c and
-loads_py the canary must never appear and the result must be the expected symbolic node.
+Every payload tries to create a canary file (or remove a directory). Through loads_c,
+loads_py and globals_c the canary must never appear, the result must be the expected
+symbolic node, and globals_c must list the find_class calls the payload makes.
 A subprocess then loads the same payloads with CPython's default find_class and checks that
 each one WOULD have created its canary, which proves the payloads (and so this test) work.
 """
@@ -155,6 +156,66 @@ def payloads(tmp):
     return out
 
 
+# find_class calls (as an override receives them: before fix_imports) per payload
+EXPECTED_CALLS = {
+    "os.system": [("os", "system")],
+    "posix.system": [("posix", "system")],
+    "builtins.eval": [("builtins", "eval")],
+    "builtins.exec": [("builtins", "exec")],
+    "__builtin__.eval/p2": [("__builtin__", "eval")],
+    "subprocess.Popen": [("subprocess", "Popen")],
+    "shutil.rmtree": [("shutil", "rmtree")],
+    "stack_global.os.system": [("os", "system")],
+    "inst.os.system": [("os", "system")],
+    "obj.os.system": [("os", "system")],
+    "build.setstate": [("argparse", "Namespace"), ("os", "system")],
+    "newobj.build": [("argparse", "Namespace"), ("os", "system")],
+    "newobj_ex.build": [("argparse", "Namespace"), ("os", "system")],
+    "ext1.os.system": [("os", "system")],
+    "ext2.os.system": [("os", "system")],
+    "persid": [("os", "system")],
+    "binpersid": [("os", "system")],
+}
+
+
+def run_globals(tmp):
+    """globals_c on every payload: nothing runs or is imported, the calls are listed, and
+    the extension registry is exactly the one passed (the process's is left alone)."""
+    tmp = os.path.join(tmp, "globals")  # payloads() makes its KEEPME directory afresh
+    os.mkdir(tmp)
+    for name, data, path, kind, expected, ext in payloads(tmp):
+        extensions = [("os", "system", ext)] if ext is not None else []
+        modules_before = dict(sys.modules)
+        import_before = builtins.__import__
+        registry_before = (dict(copyreg._inverted_registry), dict(copyreg._extension_registry))
+        calls, error = sb.globals_c(data, extensions=extensions)
+        check(not triggered(path, kind), "%s/globals_c: canary %s" % (name, path))
+        check(error is None, "%s/globals_c: error %s" % (name, error))
+        check(calls == EXPECTED_CALLS[name], "%s/globals_c: calls %r" % (name, calls))
+        check(builtins.__import__ is import_before, "%s/globals_c: __import__ restored" % name)
+        check(sys.modules == modules_before, "%s/globals_c: sys.modules restored" % name)
+        check(not copyreg._extension_cache, "%s/globals_c: extension cache empty" % name)
+        check((copyreg._inverted_registry, copyreg._extension_registry) == registry_before,
+              "%s/globals_c: registry restored" % name)
+    # A code the process registered is not visible: the registry is exactly the one passed.
+    copyreg.add_extension("os", "system", 0xf0)
+    try:
+        calls, error = sb.globals_c(b"\x80\x02\x82\xf0.")
+        check(calls == [] and error.get("type") == "ValueError",
+              "globals_c saw the process registry: %r %r" % (calls, error))
+        check(copyreg._inverted_registry.get(0xf0) == ("os", "system"),
+              "globals_c dropped the process registry")
+    finally:
+        copyreg.remove_extension("os", "system", 0xf0)
+    # A bad registry is the caller's error, raised before loading.
+    for bad in ([("os", "system", 0)], [("os", 1, 5)], [("a", "b", 5), ("c", "d", 5)]):
+        try:
+            sb.globals_c(b"N.", extensions=bad)
+            check(False, "bad registry %r accepted" % (bad,))
+        except (TypeError, ValueError):
+            check(copyreg._inverted_registry == {}, "bad registry %r left behind" % (bad,))
+
+
 def triggered(path, kind):
     return os.path.exists(path) if kind == "create" else not os.path.exists(path)
 
@@ -193,6 +254,13 @@ def run_not_imported():
                       % (mod, engine, data, got))
                 check(mod not in sys.modules and mod + ".sub" not in sys.modules,
                       "%s was imported by %s" % (mod, engine))
+        for data, want in ((b"c" + mod.encode() + b"\nx\n.", [(mod, "x")]),
+                           (b"\x80\x04" + U(mod) + U("a.b") + b"\x93.", [(mod, "a.b")]),
+                           (b"(i" + mod.encode() + b"\nx\n.", [(mod, "x")])):
+            calls, error = sb.globals_c(data)
+            check(calls == want and error is None, "%s globals_c %r: %r %r"
+                  % (mod, data, calls, error))
+            check(mod not in sys.modules, "%s was imported by globals_c" % mod)
 
 
 def run_misc():
@@ -295,6 +363,7 @@ def main():
         os.chdir(tmp)
         try:
             run_sandboxed(tmp)
+            run_globals(tmp)
             run_not_imported()
             run_misc()
             leftovers = [f for f in os.listdir(tmp) if f.startswith("CANARY")]

@@ -28,6 +28,11 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const HELP: &str = "usage: cargo xtask fuzz [--target T]... | [--all] [--time DURATION] [--jobs N] [--asan] [--no-triage]
        cargo xtask fuzz --report
+       cargo xtask fuzz --impl NAME [--time DURATION] [brine campaign options]
+
+  --impl NAME   a differential campaign against the adapter conformance/adapters/NAME instead
+                of fuzzing brine: `brine campaign --impl NAME ...` (see `brine campaign --help`),
+                findings in target/campaigns/NAME/
 
   --target T    fuzz target T (repeatable); --all (the default) runs every target in fuzz/fuzz_targets
   --time D      the campaign's wall-clock budget: 30s, 10m, 2h (default 10m). Each target gets
@@ -101,6 +106,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         println!("{HELP}");
         return Ok(());
     }
+    if args.iter().any(|a| a == "--impl") {
+        return impl_campaign(args);
+    }
     let o = parse(args)?;
     if o.report_only {
         return write_report();
@@ -124,6 +132,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
         crate::triage::triage(&crate::triage::Opts { asan: o.asan, since: Some(since), ..Default::default() })?;
     }
     write_report()
+}
+
+/// `--impl NAME`: builds `brine` in release mode and runs `brine campaign` with the same
+/// arguments (the campaign engine lives in crates/brine-harness).
+fn impl_campaign(args: &[String]) -> Result<(), String> {
+    let mut cmd = cargo();
+    cmd.args(["run", "--quiet", "--release", "-p", "brine-cli", "--bin", "brine", "--", "campaign"]);
+    cmd.args(args);
+    run_cmd(&mut cmd)
 }
 
 /// An error naming scripts/install-fuzz-tools.sh when cargo-fuzz is missing.

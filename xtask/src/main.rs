@@ -7,6 +7,7 @@
 mod bench;
 mod check_impl;
 mod conformance;
+mod findings;
 mod fuzz;
 mod matrix;
 mod triage;
@@ -28,6 +29,7 @@ const COMMANDS: &[Command] = &[
     ("matrix", "install and check every adapter in conformance/adapters: docs/matrix.md and .html", matrix::run),
     ("fuzz", "build and run the cargo-fuzz targets for a time budget, triage, morning report", fuzz::run),
     ("triage", "classify, deduplicate and minimize fuzz crashes; propose corpus cases", triage::run),
+    ("findings", "docs/findings.md from the campaigns (fuzz --impl) and the matrix", findings::run),
 ];
 
 fn main() -> ExitCode {

@@ -3,6 +3,10 @@
     adapter.py decode   pickle on stdin -> the node brine_sandbox.loads_c builds
     adapter.py encode   node on stdin -> pickle.dumps(doc_to_object(node), BRINE_PROTOCOL)
 
+Both speak the persistent protocol too (BRINE_PERSISTENT=1: JSON lines, see
+conformance/README.md); a case's extension registry (BRINE_EXTENSIONS or the request's
+"extensions") is installed with copyreg.add_extension for its load and removed afterwards.
+
 The decoder is the reference itself: every y_ and n_ case passes by construction, which makes
 it the check that the harness and the protocol work. The encoder handles documents of builtin
 values only (objects and globals have no CPython object without importing): it refuses others.

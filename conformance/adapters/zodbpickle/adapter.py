@@ -11,9 +11,15 @@ zodbpickle's Unpickler over BytesIO fails exactly as `zodbpickle.pickle.loads(by
 (its 3.3 code has no frames), while the sandbox's whole-input file (made for 3.11's C code)
 would turn its EOFErrors on truncated lines into UnpicklingErrors. zodbpickle predates protocol 5: it takes no
 out-of-band buffers.
+
+Both sides speak the persistent protocol too (BRINE_PERSISTENT=1, conformance/README.md). The
+case's extension registry (BRINE_EXTENSIONS or the request's "extensions") is installed with
+copyreg.add_extension for the load and removed afterwards: zodbpickle's C module holds
+copyreg's own _extension_registry / _inverted_registry / _extension_cache dicts (taken at its
+import, as 3.3's _pickle did), so it sees the entries, and its EXT goes through find_class
+with the cache emptied before and after each load.
 """
 import _compat_pickle
-import copyreg
 import io
 import os
 import sys
@@ -58,34 +64,25 @@ class SandboxedUnpickler(zp.Unpickler):
         return sb.Record(("persid", pid))
 
 
-def decode():
-    data = au.read_pickle()
+def decode(case):
     standins = sb.StandIns(0)
-    copyreg._extension_cache.clear()  # every EXT goes through find_class, as in the sandbox
-    try:
-        u = SandboxedUnpickler(io.BytesIO(data))
-        u._brine = standins
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            result = u.load()
-    except Exception as e:
-        au.reject(e)
-    au.decoder(sb.to_json(result, standins))
+    with au.extension_registry(case.extensions):  # empties copyreg._extension_cache too
+        try:
+            u = SandboxedUnpickler(io.BytesIO(case.data))
+            u._brine = standins
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = u.load()
+            del u
+        except Exception as e:
+            return au.reject(e)
+    return au.node_answer(sb.to_json(result, standins))
 
 
-def encode():
-    try:
-        obj = sb.doc_to_object(au.read_document())
-    except (ValueError, KeyError, TypeError, RecursionError) as e:
-        au.refuse("cannot build this document in CPython: %s" % e)
-    try:
-        data = zp.dumps(obj, min(au.protocol(), zp.HIGHEST_PROTOCOL))
-    except Exception as e:
-        au.refuse("zodbpickle cannot pickle it: %s: %s" % (type(e).__name__, e))
-    au.write_pickle(data)
+def encode(document, protocol):
+    return au.cpython_encode(lambda obj, proto: zp.dumps(obj, min(proto, zp.HIGHEST_PROTOCOL)),
+                             document, protocol, "zodbpickle")
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["encode"]:
-        au.on_big_stack(encode)
-    decode()
+    au.main(decode, encode)

@@ -5,6 +5,9 @@
 //! brine dis --json FILE...       one line per file: {"file": PATH, "ops": [...]}
 //! brine decode FILE...           one line per file: {"file": PATH, "result": NODE}
 //! brine decode --quiet FILE...   decode fully, print a one-line summary per file
+//! brine globals [--buffers N] [--extensions JSON] FILE...
+//!                                one line per file: {"file": PATH, "globals": [[module, name]...]}
+//!                                (the find_class calls CPython would make; see globals.rs)
 //! brine encode [--protocol N]    JSON lines {"value","protocol"} -> {"pickle": HEX} lines
 //! brine encode --protocol N FILE.json   the raw pickle on stdout
 //! brine compare [--buffers N] FILE...   codec vs CPython C and Python (see compare.rs)
@@ -16,6 +19,7 @@
 mod compare;
 mod conformance;
 mod encode;
+mod globals;
 
 use brine_codec::json::write::write_json_str;
 use brine_codec::{decode_with, DecodeOptions};
@@ -25,11 +29,14 @@ use std::process::ExitCode;
 const USAGE: &str = "usage:
   brine dis [--json] FILE...
   brine decode [--quiet] [--buffers N] FILE...
+  brine globals [--buffers N] [--extensions '[[module,name,code],...]'] FILE...
   brine encode [--protocol N] [FILE.json]
   brine compare [--buffers N] FILE...
   brine conformance [--seed N] [--count N] [--time SECS] [--no-generated]
   brine check-impl --decoder CMD [--encoder CMD] [--timeout S] [--jobs N] [--json OUT]
   brine matrix [--only NAME,...] [--jobs N] [--render-only]
+  brine campaign --impl NAME [--time 10m] [--seed N] [--cases N]
+  brine findings
   brine adapter decode|encode";
 
 fn main() -> ExitCode {
@@ -82,10 +89,15 @@ fn run(args: Vec<String>) -> Result<ExitCode, String> {
     if cmd == "compare" {
         return compare::run(rest);
     }
+    if cmd == "globals" {
+        return globals::run(rest);
+    }
     match cmd.as_str() {
         "check-impl" => return brine_harness::impls::cli::check_impl(rest),
         "matrix" => return brine_harness::impls::cli::matrix(rest),
         "adapter" => return brine_harness::impls::cli::adapter(rest),
+        "campaign" => return brine_harness::impls::cli::campaign(rest),
+        "findings" => return brine_harness::impls::cli::findings(rest),
         _ => {}
     }
     if cmd == "conformance" {

@@ -8,6 +8,9 @@
 //! - [`json`]: pickle JSON, the harness's value contract, and its equality.
 //! - [`pytext`]: CPython's text-argument parsers (strtol, PyLong_FromString, dtoa, escapes).
 //!
+//! [`globals`] decodes and also lists the `find_class(module, name)` calls CPython would
+//! make, in order, errors included: what a pickle imports, without importing it.
+//!
 //! Large pickles need not be copied: [`decode_shared`] makes long strs and bytes windows
 //! into a reference-counted [`Source`] (a `Vec<u8>`, an `Arc<[u8]>`, a memory map), and
 //! [`encode_parts`] borrows payloads of 64 KiB or more from the value instead of copying
@@ -26,7 +29,7 @@ pub mod value;
 mod blob;
 mod utf8;
 
-pub use decode::{decode, decode_shared, decode_with, DecodeOptions, Decoded, Limits};
+pub use decode::{decode, decode_shared, decode_with, globals, DecodeOptions, Decoded, FindClass, Globals, Limits};
 pub use encode::{encode, encode_document, encode_parts, EncodeError, Encoded};
 pub use error::{Category, Error, ErrorCode};
 pub use opcodes::{Opcode, OPCODES};

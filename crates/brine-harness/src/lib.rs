@@ -2,13 +2,17 @@
 //! a seeded batch of generated ones through every engine, opcode coverage, and reports.
 //!
 //! - [`cases`]: loading conformance/ and corpus/.
+//! - [`campaign`]: differential campaigns against another implementation's adapter.
+//! - [`findings`]: docs/findings.md from campaigns and the matrix.
 //! - [`coverage`]: which opcodes ran, per protocol, on success and error paths.
 //! - [`report`]: terminal, JSON, markdown and SVG output.
 //! - [`run`]: one conformance run over every check.
 #![deny(missing_docs)]
 
+pub mod campaign;
 pub mod cases;
 pub mod coverage;
+pub mod findings;
 pub mod impls;
 pub mod report;
 pub mod run;

@@ -4,6 +4,8 @@
 //! Checks, each tallied separately:
 //! - `decode`: codec vs CPython C, live, on conformance/decode, corpus/ and generated pickles.
 //! - `dis`: brine's disassembler vs `pickletools.genops`, live.
+//! - `globals`: the `find_class` calls the codec reports ([`brine_codec::globals`]) vs the
+//!   ones CPython C makes, exactly and in order, live, on conformance/decode and corpus/.
 //! - `encode`: codec bytes vs the `pickle.dumps` bytes checked in (conformance/encode).
 //! - `encode-live`: codec bytes loaded by CPython C give the document back, and equal
 //!   `pickle.dumps` of the object the document describes, live.
@@ -17,7 +19,7 @@ use crate::cases::{self, hex, DecodeCase};
 use crate::coverage::Coverage;
 use crate::{CheckCount, Finding, RunReport};
 use arbitrary::Unstructured;
-use brine_codec::{json, DecodeOptions};
+use brine_codec::{json, DecodeOptions, FindClass};
 use brine_oracle::{Differential, Outcome, Verdict};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value as J;
@@ -213,14 +215,30 @@ fn lost(name: &str, why: &str) -> Finding {
     }
 }
 
+/// The load arguments a case declares: its buffers, and its copyreg extension registry. No
+/// case declares a registry yet, so it is the spec's default, empty; a case's own
+/// registry, once cases carry one, goes here and reaches both the codec and CPython.
+fn case_options(case: &DecodeCase) -> DecodeOptions {
+    DecodeOptions { buffers: case.buffers, ..Default::default() }
+}
+
 fn check_decode_cases(cfg: &RunConfig, r: &mut Run, cases: &[DecodeCase], what: &str) {
     let pb = bar(cfg, cases.len() as u64, what);
     for chunk in cases.chunks(256) {
         let inputs: Vec<(&[u8], Option<usize>)> = chunk.iter().map(|c| (&c.pickle[..], c.buffers)).collect();
         let checks = r.diff.check_batch(&inputs);
         let mut dis = r.diff.check_genops_batch(&inputs.iter().map(|x| x.0).collect::<Vec<_>>()).into_iter();
-        for (case, check) in chunk.iter().zip(checks) {
+        let options: Vec<DecodeOptions> = chunk.iter().map(case_options).collect();
+        let mut globals = match &r.diff.c {
+            Some(c) => c.globals_batch(&chunk.iter().zip(&options).map(|(c, o)| (&c.pickle[..], o)).collect::<Vec<_>>()),
+            None => vec![], // nothing checked in to compare with: not run
+        }
+        .into_iter();
+        for ((case, check), opts) in chunk.iter().zip(checks).zip(&options) {
             let name = format!("{}:{}", case.origin, case.name);
+            if let Some(theirs) = globals.next() {
+                check_globals(r, &name, case, opts, theirs);
+            }
             r.report.coverage.record(&case.pickle, &DecodeOptions { buffers: case.buffers, ..Default::default() });
             match &check.codec_vs_c {
                 Some(v) => {
@@ -259,6 +277,58 @@ fn check_decode_cases(cfg: &RunConfig, r: &mut Run, cases: &[DecodeCase], what: 
         }
     }
     pb.finish_and_clear();
+}
+
+/// The `globals` check of one case: the codec's `find_class` calls against CPython C's
+/// (`theirs`, from [`brine_oracle::CPython::globals_batch`]), exactly, in order.
+fn check_globals(r: &mut Run, name: &str, case: &DecodeCase, opts: &DecodeOptions, theirs: Result<Vec<FindClass>, Outcome>) {
+    let ours = brine_codec::globals(&case.pickle, opts).calls;
+    let v = match theirs {
+        Err(Outcome::Poisoned(p)) => Verdict::Poisoned(p),
+        Err(other) => {
+            // An exception escaping the sandbox: a bug to see, not a limit.
+            let node = other.to_node();
+            Verdict::OneRejects {
+                accepting: "codec".into(),
+                rejecting: "cpython-c (globals_c)".into(),
+                error: match &other {
+                    Outcome::Err { class, .. } => class.clone(),
+                    _ => "?".into(),
+                },
+                diff: brine_oracle::Diff { first: "/".into(), text: brine_oracle::render::pretty(&node) },
+            }
+        }
+        Ok(theirs) if theirs == ours => Verdict::Same,
+        Ok(theirs) => {
+            let first = ours.iter().zip(&theirs).position(|(a, b)| a != b).unwrap_or(ours.len().min(theirs.len()));
+            Verdict::ValuesDiffer(brine_oracle::Diff {
+                first: format!("call {first} ({} vs {} calls)", ours.len(), theirs.len()),
+                text: brine_oracle::render::unified("codec", &calls_listing(&ours), "cpython-c", &calls_listing(&theirs)),
+            })
+        }
+    };
+    let v = if case.limit && v.is_disagreement() { Verdict::Poisoned(poison_of(&v)) } else { v };
+    r.record_verdict("globals", name, &v, &case.pickle, || {
+        let buffers = case.buffers.map_or(String::new(), |n| format!(" --buffers {n}"));
+        format!(
+            "printf '{}' | xxd -r -p > /tmp/case.pkl && cargo run -q -p brine-cli -- globals{buffers} /tmp/case.pkl && \
+             /usr/bin/python3.11 -c \"import sys; sys.path.insert(0, 'scripts'); import brine_sandbox as s; \
+             print(s.globals_c(open('/tmp/case.pkl', 'rb').read(), {}))\"",
+            hex(&case.pickle),
+            case.buffers.unwrap_or(0)
+        )
+    });
+}
+
+/// One line per call, `[module, name]` as `brine globals` writes them, for diffs.
+fn calls_listing(calls: &[FindClass]) -> String {
+    let mut out = String::new();
+    for c in calls {
+        let j = brine_codec::decode::calls_to_json(std::slice::from_ref(c));
+        out.push_str(&j[1..j.len() - 1]);
+        out.push('\n');
+    }
+    out
 }
 
 fn poison_of(v: &Verdict) -> brine_oracle::Poison {

@@ -13,12 +13,15 @@
 //!
 //! Before CPython sees a pickle, [`crate::guard`] and the codec check it for inputs that
 //! would make CPython allocate gigabytes or hang ([`CPython::decode`] does this itself;
-//! [`CPython::decode_unguarded`] is for callers that already did).
+//! [`CPython::decode_unguarded`] is for callers that already did; [`CPython::globals_batch`]
+//! screens too).
 
-use crate::engine::{parse_json, Codec, Engine, Outcome, PoisonKind};
+use crate::engine::{parse_json, Answer, Codec, Engine, Input, Outcome, PoisonKind};
 use crate::guard::{self, Screen};
+use brine_codec::value::PyStr;
+use brine_codec::{DecodeOptions, FindClass};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
+use pyo3::types::{PyBytes, PyString};
 use std::ffi::CString;
 use std::sync::mpsc;
 use std::sync::OnceLock;
@@ -68,6 +71,7 @@ pub struct Sandbox {
     pub module: Py<PyModule>,
     loads_c: Py<PyAny>,
     loads_py: Py<PyAny>,
+    globals_c: Py<PyAny>,
     genops_json: Py<PyAny>,
     dumps_json: Py<PyAny>,
 }
@@ -153,6 +157,7 @@ fn load_sandbox(py: Python<'_>) -> PyResult<(Sandbox, PythonInfo)> {
     let sandbox = Sandbox {
         loads_c: f("loads_c")?,
         loads_py: f("loads_py")?,
+        globals_c: f("globals_c")?,
         genops_json: f("genops_json")?,
         dumps_json: f("dumps_json")?,
         module: module.unbind(),
@@ -259,13 +264,27 @@ impl Sandbox {
     /// Unpickles in the sandbox and converts the result (error nodes and exceptions
     /// included) to an [`Outcome`]. Runs on the interpreter thread: no guard here.
     pub fn loads(&self, py: Python<'_>, which: Unpickler, data: &[u8], buffers: Option<usize>, timeout: Option<f64>) -> Outcome {
+        self.loads_with(py, which, data, buffers, None, timeout)
+    }
+
+    /// [`Sandbox::loads`] with copyreg's extension registry exactly `extensions` (module,
+    /// name, code) during the load; `None` keeps the process's own registry.
+    pub fn loads_with(
+        &self,
+        py: Python<'_>,
+        which: Unpickler,
+        data: &[u8],
+        buffers: Option<usize>,
+        extensions: Option<Vec<(String, String, i64)>>,
+        timeout: Option<f64>,
+    ) -> Outcome {
         let f = match which {
             Unpickler::C => &self.loads_c,
             Unpickler::Python => &self.loads_py,
         };
         let r = f
             .bind(py)
-            .call1((PyBytes::new(py, data), buffers.unwrap_or(0), timeout))
+            .call1((PyBytes::new(py, data), buffers.unwrap_or(0), timeout, extensions))
             .and_then(|node| self.dumps_json.bind(py).call1((node,)))
             .and_then(|s| s.extract::<String>());
         match r {
@@ -275,6 +294,33 @@ impl Sandbox {
             },
             Err(e) => exception_outcome(py, &e),
         }
+    }
+
+    /// `globals_c`: the C unpickler's `find_class` calls loading `data` with exactly the
+    /// extension registry `extensions` (module, name, code), and the load's error (`None`
+    /// when it succeeded; MemoryError, RecursionError and timeouts are poisons). `Err` is an
+    /// exception escaping the sandbox, as [`Sandbox::loads`] reports one. Runs on the
+    /// interpreter thread: no guard here.
+    pub fn globals(
+        &self,
+        py: Python<'_>,
+        data: &[u8],
+        buffers: Option<usize>,
+        extensions: Vec<(String, String, i64)>,
+        timeout: Option<f64>,
+    ) -> Result<(Vec<FindClass>, Option<Outcome>), Outcome> {
+        let r = (|| -> PyResult<_> {
+            let r = self.globals_c.bind(py).call1((PyBytes::new(py, data), buffers.unwrap_or(0), extensions, timeout))?;
+            let (calls, error): (Bound<'_, PyAny>, Bound<'_, PyAny>) = r.extract()?;
+            let mut out = Vec::new();
+            for pair in calls.try_iter()? {
+                let (m, n): (Bound<'_, PyAny>, Bound<'_, PyAny>) = pair?.extract()?;
+                out.push((py_str(&m)?, py_str(&n)?));
+            }
+            let error = if error.is_none() { None } else { Some(Outcome::from_node(self.json_of(py, &error)?)) };
+            Ok((out, error))
+        })();
+        r.map_err(|e| exception_outcome(py, &e))
     }
 
     /// pickletools.genops as pickle JSON.
@@ -299,6 +345,16 @@ impl Sandbox {
         let text: String = self.dumps_json.bind(py).call1((node,))?.extract()?;
         parse_json(&text).map_err(pyo3::exceptions::PyValueError::new_err)
     }
+}
+
+/// A Python str as a [`PyStr`] (surrogatepass UTF-8, so lone surrogates survive).
+fn py_str(s: &Bound<'_, PyAny>) -> PyResult<PyStr> {
+    let s = s.cast::<PyString>()?;
+    if let Ok(t) = s.to_str() {
+        return Ok(PyStr::from_str(t));
+    }
+    let b = s.call_method1("encode", ("utf-8", "surrogatepass"))?;
+    Ok(PyStr::from_bytes(b.cast::<PyBytes>()?.as_bytes()))
 }
 
 /// An exception escaping the sandbox itself: MemoryError and RecursionError are poisons;
@@ -420,9 +476,129 @@ impl Engine for CPython {
     fn genops(&self, data: &[u8]) -> Option<Outcome> {
         self.genops_batch(&[data]).pop()
     }
+
+    /// Every input screened by the guard (with the input's registry, so EXT resolves as it
+    /// will in CPython), the rest loaded in one trip to the interpreter thread, each with
+    /// its own buffers and extension registry (an empty registry keeps the process's own,
+    /// as [`Engine::decode`] does).
+    fn run_batch(&self, inputs: &[Input<'_>]) -> Vec<Answer> {
+        let start = std::time::Instant::now();
+        let mut out: Vec<Option<Outcome>> = Vec::with_capacity(inputs.len());
+        let mut prefixes = Vec::new();
+        let mut todo = Vec::new();
+        for (i, input) in inputs.iter().enumerate() {
+            let with_registry;
+            let codec = if input.extensions.is_empty() {
+                &self.guard
+            } else {
+                let extensions = input.extensions.iter().map(|(m, n, c)| (*c, (m.clone(), n.clone()))).collect();
+                with_registry = Codec { options: DecodeOptions { extensions, ..DecodeOptions::default() } };
+                &with_registry
+            };
+            let raw = codec.decode_raw(input.data, input.buffers);
+            let (load, prefix) = match guard::screen(codec, input.data, input.buffers, &raw) {
+                Screen::Clear => (input.data, None),
+                Screen::Prefix(at, p) => (&input.data[..at], Some(p)),
+                Screen::Poisoned(p) => {
+                    out.push(Some(Outcome::Poisoned(p)));
+                    continue;
+                }
+            };
+            let ext = (!input.extensions.is_empty()).then(|| input.extensions.to_vec());
+            todo.push((i, load.to_vec(), input.buffers, ext, self.timeout_secs(load.len())));
+            prefixes.push(prefix);
+            out.push(None);
+        }
+        let which = self.which;
+        let done = self.interp.run(move |py, sb| {
+            todo.into_iter()
+                .map(|(i, data, buffers, ext, t)| (i, sb.loads_with(py, which, &data, buffers, ext, t)))
+                .collect::<Vec<_>>()
+        });
+        for ((i, o), prefix) in done.into_iter().zip(prefixes) {
+            out[i] = Some(match prefix {
+                Some(p) => guard::prefix_outcome(o, &p),
+                None => o,
+            });
+        }
+        let per = start.elapsed().as_secs_f64() * 1e3 / inputs.len().max(1) as f64;
+        out.into_iter()
+            .map(|o| {
+                let mut a = Answer::of(o.expect("every input answered"));
+                a.ms = per;
+                a
+            })
+            .collect()
+    }
 }
 
 impl CPython {
+    /// The `find_class(module, name)` calls CPython's C unpickler makes loading each input,
+    /// in order, including those before an error (what [`brine_codec::globals`] computes),
+    /// in one trip to the interpreter thread. Always the C unpickler, whichever this engine
+    /// is, with its defaults (`fix_imports=True`); of each input's options only `buffers`
+    /// and `extensions` count, the latter being copyreg's registry during that load,
+    /// exactly (the process's own registrations are hidden meanwhile).
+    ///
+    /// Each input is screened as [`Engine::decode`] screens it (the guard's codec gets the
+    /// input's registry, so EXT resolves as it will in CPython): a hazardous input is
+    /// `Err(Outcome::Poisoned)` and never reaches CPython, and so is a load that ran into
+    /// MemoryError, RecursionError or the timeout. A hazard at one opcode leaves the prefix
+    /// before it: when CPython raises inside that prefix, its calls are the whole input's.
+    /// `Err` with another outcome is an exception escaping the sandbox (a bug to report).
+    pub fn globals_batch(&self, inputs: &[(&[u8], &DecodeOptions)]) -> Vec<Result<Vec<FindClass>, Outcome>> {
+        let mut out: Vec<Option<Result<Vec<FindClass>, Outcome>>> = Vec::with_capacity(inputs.len());
+        let mut todo = Vec::new();
+        let mut prefixes = Vec::new();
+        for (i, &(data, opts)) in inputs.iter().enumerate() {
+            let with_registry;
+            let codec = if opts.extensions.is_empty() {
+                &self.guard
+            } else {
+                with_registry = Codec { options: DecodeOptions { extensions: opts.extensions.clone(), ..DecodeOptions::default() } };
+                &with_registry
+            };
+            let raw = codec.decode_raw(data, opts.buffers);
+            let (load, prefix) = match guard::screen(codec, data, opts.buffers, &raw) {
+                Screen::Clear => (data, None),
+                Screen::Prefix(at, p) => (&data[..at], Some(p)),
+                Screen::Poisoned(p) => {
+                    out.push(Some(Err(Outcome::Poisoned(p))));
+                    continue;
+                }
+            };
+            let mut ext: Vec<(String, String, i64)> =
+                opts.extensions.iter().map(|(&code, (m, n))| (m.clone(), n.clone(), code)).collect();
+            ext.sort_by_key(|e| e.2);
+            todo.push((i, load.to_vec(), opts.buffers, ext, self.timeout_secs(load.len())));
+            prefixes.push(prefix);
+            out.push(None);
+        }
+        let done = self.interp.run(move |py, sb| {
+            todo.into_iter()
+                .map(|(i, data, buffers, ext, t)| (i, sb.globals(py, &data, buffers, ext, t)))
+                .collect::<Vec<_>>()
+        });
+        for ((i, r), prefix) in done.into_iter().zip(prefixes) {
+            out[i] = Some(match r {
+                Err(e) => Err(e),
+                Ok((calls, error)) => {
+                    let error = match (prefix, error) {
+                        // A load of the prefix that did not fail inside it says nothing.
+                        (Some(p), None) => Some(Outcome::Poisoned(p)),
+                        (Some(p), Some(e)) => Some(guard::prefix_outcome(e, &p)),
+                        (None, e) => e,
+                    };
+                    match error {
+                        Some(Outcome::Poisoned(p)) => Err(Outcome::Poisoned(p)),
+                        _ => Ok(calls),
+                    }
+                }
+            });
+        }
+        out.into_iter().map(|o| o.expect("every input answered")).collect()
+    }
+
     /// `pickletools.genops` of many pickles in one trip to the interpreter thread (a trip
     /// costs more than a small genops), with the same guard as [`Engine::genops`].
     pub fn genops_batch(&self, inputs: &[&[u8]]) -> Vec<Outcome> {
@@ -437,5 +613,52 @@ impl CPython {
             out[i] = Some(o);
         }
         out.into_iter().map(|o| o.expect("every input answered")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(r: &Result<Vec<FindClass>, Outcome>) -> Vec<(String, String)> {
+        let calls = r.as_ref().unwrap_or_else(|e| panic!("no calls: {e:?}"));
+        calls.iter().map(|(m, n)| (m.as_str().unwrap().into(), n.as_str().unwrap().into())).collect()
+    }
+
+    fn pair(m: &str, n: &str) -> (String, String) {
+        (m.into(), n.into())
+    }
+
+    #[test]
+    fn globals_batch_screens_and_records() {
+        let Some(c) = CPython::c() else {
+            eprintln!("no CPython: skipped");
+            return;
+        };
+        let plain = DecodeOptions::default();
+        let ext = DecodeOptions { extensions: [(1, ("__builtin__".into(), "set".into()))].into(), ..Default::default() };
+        let inputs: Vec<(&[u8], &DecodeOptions)> = vec![
+            (b"\x80\x02c__builtin__\nset\n.", &plain),
+            (b"cfoo\nbar\n\x00.", &plain),
+            (b"\x80\x02\x82\x01\x80\x03\x82\x01\x86.", &ext),
+            // EXT with the empty registry: whatever this process registered stays hidden
+            (b"\x80\x02\x82\x01.", &plain),
+            // LONG_BINPUT 0x7fffffff: CPython never sees it; the prefix before it tells
+            // nothing (it just runs out of input)...
+            (b"\x80\x02cfoo\nbar\nr\xff\xff\xff\x7f.", &plain),
+            // ...unless CPython raises inside it (a stack underflow here)
+            (b"\x80\x02cfoo\nbar\n00r\xff\xff\xff\x7f.", &plain),
+        ];
+        let r = c.globals_batch(&inputs);
+        assert_eq!(names(&r[0]), [pair("__builtin__", "set")]);
+        assert_eq!(names(&r[1]), [pair("foo", "bar")]);
+        assert_eq!(names(&r[2]), [pair("__builtin__", "set")]);
+        assert_eq!(names(&r[3]), Vec::<(String, String)>::new());
+        assert!(matches!(&r[4], Err(Outcome::Poisoned(p)) if p.kind == PoisonKind::Hazard), "{:?}", r[4]);
+        assert_eq!(names(&r[5]), [pair("foo", "bar")]);
+        // The batch agrees with the codec on all but the poisoned one.
+        for (i, (data, opts)) in inputs.iter().enumerate().filter(|(i, _)| *i != 4) {
+            assert_eq!(r[i].as_ref().unwrap(), &brine_codec::globals(data, opts).calls, "input {i}");
+        }
     }
 }

@@ -23,6 +23,13 @@ pub enum Outcome {
     },
     /// It hit a resource limit (or was not run because it would have): nothing to compare.
     Poisoned(Poison),
+    /// It accepted the pickle but showed no value (an adapter whose implementation's values
+    /// cannot be written as pickle JSON, or a scanner): judged on accept/reject only.
+    Accepted,
+    /// The engine itself died: a process adapter exited with another status than 0 or 1,
+    /// was killed by a signal, or answered with something that is not one node. (A timeout
+    /// is [`PoisonKind::Time`].)
+    Crashed(String),
 }
 
 /// Why an outcome carries no verdict: the engines' limits differ, which is not a bug.
@@ -113,6 +120,21 @@ impl Outcome {
             Outcome::Poisoned(p) => {
                 serde_json::json!({"t": "poisoned", "kind": p.kind.name(), "detail": p.detail})
             }
+            Outcome::Accepted => serde_json::json!({"t": "accepted"}),
+            Outcome::Crashed(d) => serde_json::json!({"t": "crash", "detail": d}),
+        }
+    }
+
+    /// Whether the engine accepted the pickle (with or without a value shown).
+    pub fn accepted(&self) -> bool {
+        matches!(self, Outcome::Ok(_) | Outcome::Accepted)
+    }
+
+    /// The exception class of a rejection (`None` for anything else).
+    pub fn error_class(&self) -> Option<&str> {
+        match self {
+            Outcome::Err { class, .. } => Some(class),
+            _ => None,
         }
     }
 
@@ -125,10 +147,89 @@ impl Outcome {
     }
 }
 
-/// A pickle implementation under test or used as the reference.
-pub trait Engine {
-    /// A short name for reports: `"codec"`, `"cpython-c"`, `"cpython-py"`.
-    fn name(&self) -> &'static str;
+/// One pickle as an engine is given it: the bytes and the load's arguments.
+#[derive(Clone, Copy, Debug)]
+pub struct Input<'a> {
+    /// The case's name (for an adapter's logs; not part of the semantics).
+    pub name: &'a str,
+    /// The pickle.
+    pub data: &'a [u8],
+    /// `None` for no `buffers=` argument, `Some(n)` for n writable (empty) out-of-band
+    /// buffers.
+    pub buffers: Option<usize>,
+    /// The copyreg extension registry the load runs under, `(module, name, code)`; the
+    /// spec's default is empty.
+    pub extensions: &'a [(String, String, i64)],
+}
+
+impl<'a> Input<'a> {
+    /// A pickle with no buffers and an empty extension registry.
+    pub fn new(name: &'a str, data: &'a [u8]) -> Input<'a> {
+        Input { name, data, buffers: None, extensions: &[] }
+    }
+}
+
+/// What a scanner tells its callers about a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ScanVerdict {
+    /// It lets the file through (including a scan error its callers treat as clean).
+    Clean,
+    /// It reports the file as dangerous or suspicious.
+    Flagged,
+    /// The scan failed in a way its callers see.
+    Error,
+}
+
+impl ScanVerdict {
+    /// The protocol's name: `clean`, `flagged`, `error`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScanVerdict::Clean => "clean",
+            ScanVerdict::Flagged => "flagged",
+            ScanVerdict::Error => "error",
+        }
+    }
+
+    /// From the protocol's name.
+    pub fn parse(s: &str) -> Option<ScanVerdict> {
+        match s {
+            "clean" => Some(ScanVerdict::Clean),
+            "flagged" => Some(ScanVerdict::Flagged),
+            "error" => Some(ScanVerdict::Error),
+            _ => None,
+        }
+    }
+}
+
+/// Everything an engine said about one input: the outcome, and what only some engines
+/// report (the globals a scanner lists, its verdict, the process's stderr).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    /// The value, error, poison, bare acceptance or crash.
+    pub outcome: Outcome,
+    /// The (module, name) globals the engine reports, in its order (a scanner's findings,
+    /// or the find_class calls of an unpickler), when it reports them.
+    pub globals: Option<Vec<(String, String)>>,
+    /// A scanner's verdict.
+    pub verdict: Option<ScanVerdict>,
+    /// Wall time, ms.
+    pub ms: f64,
+    /// Informative text (a process's stderr tail).
+    pub detail: String,
+}
+
+impl Answer {
+    /// An answer carrying only an outcome.
+    pub fn of(outcome: Outcome) -> Answer {
+        Answer { outcome, globals: None, verdict: None, ms: 0.0, detail: String::new() }
+    }
+}
+
+/// A pickle implementation under test or used as the reference: brine's codec, CPython's
+/// two unpicklers, and every adapter process (crates/brine-harness) alike.
+pub trait Engine: Sync {
+    /// A short name for reports: `"codec"`, `"cpython-c"`, `"cpython-py"`, an adapter's name.
+    fn name(&self) -> &str;
 
     /// Unpickles `data`. `buffers`: `None` for no `buffers=` argument, `Some(n)` for n
     /// writable (empty) out-of-band buffers.
@@ -139,6 +240,21 @@ pub trait Engine {
     fn genops(&self, data: &[u8]) -> Option<Outcome> {
         let _ = data;
         None
+    }
+
+    /// Unpickles many inputs; engines with a per-call cost (a process, a trip to the
+    /// interpreter thread) override it to pay that cost once. The default decodes one by
+    /// one, ignoring `extensions` (engines that honour a registry override it).
+    fn run_batch(&self, inputs: &[Input<'_>]) -> Vec<Answer> {
+        inputs
+            .iter()
+            .map(|i| {
+                let t = std::time::Instant::now();
+                let mut a = Answer::of(self.decode(i.data, i.buffers));
+                a.ms = t.elapsed().as_secs_f64() * 1e3;
+                a
+            })
+            .collect()
     }
 }
 
@@ -201,8 +317,25 @@ pub fn error_outcome(e: &Error) -> Outcome {
 }
 
 impl Engine for Codec {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "codec"
+    }
+
+    fn run_batch(&self, inputs: &[Input<'_>]) -> Vec<Answer> {
+        inputs
+            .iter()
+            .map(|i| {
+                let t = std::time::Instant::now();
+                let opts = DecodeOptions {
+                    buffers: i.buffers,
+                    extensions: i.extensions.iter().map(|(m, n, c)| (*c, (m.clone(), n.clone()))).collect(),
+                    ..self.options.clone()
+                };
+                let mut a = Answer::of(Codec::outcome(&decode_with(i.data, &opts)));
+                a.ms = t.elapsed().as_secs_f64() * 1e3;
+                a
+            })
+            .collect()
     }
 
     fn decode(&self, data: &[u8], buffers: Option<usize>) -> Outcome {

@@ -2,6 +2,7 @@
 //! engines exist as types but never construct, so callers need no `cfg` of their own.
 
 use crate::engine::{Engine, Outcome};
+use brine_codec::{DecodeOptions, FindClass};
 
 /// CPython's unpicklers; uninhabited in this build.
 pub enum CPython {}
@@ -26,6 +27,14 @@ impl CPython {
     }
     /// Unreachable.
     pub fn decode_batch_unguarded(&self, _: Vec<(Vec<u8>, Option<usize>)>, _: bool) -> Vec<(Outcome, Option<Outcome>)> {
+        match *self {}
+    }
+    /// Unreachable.
+    pub fn genops_batch(&self, _: &[&[u8]]) -> Vec<Outcome> {
+        match *self {}
+    }
+    /// Unreachable.
+    pub fn globals_batch(&self, _: &[(&[u8], &DecodeOptions)]) -> Vec<Result<Vec<FindClass>, Outcome>> {
         match *self {}
     }
     /// Unreachable.

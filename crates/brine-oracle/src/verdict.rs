@@ -50,6 +50,13 @@ pub enum Verdict {
     },
     /// Both built values, and they differ.
     ValuesDiffer(Diff),
+    /// An engine died (a process adapter's crash): a disagreement with any answer.
+    Crashed {
+        /// The engine that died.
+        engine: String,
+        /// How (exit status, signal, stderr tail).
+        detail: String,
+    },
     /// At least one side hit a resource limit: no verdict.
     Poisoned(Poison),
 }
@@ -57,11 +64,14 @@ pub enum Verdict {
 impl Verdict {
     /// Whether the engines disagree (Poisoned is not a disagreement).
     pub fn is_disagreement(&self) -> bool {
-        matches!(self, Verdict::DifferentErrors { .. } | Verdict::OneRejects { .. } | Verdict::ValuesDiffer(_))
+        matches!(
+            self,
+            Verdict::DifferentErrors { .. } | Verdict::OneRejects { .. } | Verdict::ValuesDiffer(_) | Verdict::Crashed { .. }
+        )
     }
 
     /// A short stable name: `same`, `same-error`, `different-errors`, `one-rejects`,
-    /// `values-differ`, `poisoned`.
+    /// `values-differ`, `crashed`, `poisoned`.
     pub fn name(&self) -> &'static str {
         match self {
             Verdict::Same => "same",
@@ -69,6 +79,7 @@ impl Verdict {
             Verdict::DifferentErrors { .. } => "different-errors",
             Verdict::OneRejects { .. } => "one-rejects",
             Verdict::ValuesDiffer(_) => "values-differ",
+            Verdict::Crashed { .. } => "crashed",
             Verdict::Poisoned(_) => "poisoned",
         }
     }
@@ -91,6 +102,7 @@ impl Verdict {
                 format!("{accepting} accepts, {rejecting} raises {error}")
             }
             Verdict::ValuesDiffer(d) => format!("values differ at {}", d.first),
+            Verdict::Crashed { engine, detail } => format!("{engine} crashed: {detail}"),
             Verdict::Poisoned(p) => format!("poisoned ({p})"),
         }
     }
@@ -115,7 +127,11 @@ fn diff_nodes(a_name: &str, a: &J, b_name: &str, b: &J, first: String) -> Diff {
 /// Compares two decode outcomes: `a` from engine `a_name`, `b` from `b_name`.
 pub fn compare(a_name: &str, a: &Outcome, b_name: &str, b: &Outcome) -> Verdict {
     match (a, b) {
+        (Outcome::Crashed(d), _) => Verdict::Crashed { engine: a_name.into(), detail: d.clone() },
+        (_, Outcome::Crashed(d)) => Verdict::Crashed { engine: b_name.into(), detail: d.clone() },
         (Outcome::Poisoned(p), _) | (_, Outcome::Poisoned(p)) => Verdict::Poisoned(p.clone()),
+        // A bare acceptance agrees with any value.
+        (Outcome::Accepted, Outcome::Ok(_) | Outcome::Accepted) | (Outcome::Ok(_), Outcome::Accepted) => Verdict::Same,
         // Identical documents (ids numbered alike) are the common case: skip the walk.
         (Outcome::Ok(x), Outcome::Ok(y)) if x == y => Verdict::Same,
         (Outcome::Ok(x), Outcome::Ok(y)) => match brine_codec::json::compare(x, y) {
@@ -133,8 +149,9 @@ pub fn compare(a_name: &str, a: &Outcome, b_name: &str, b: &Outcome) -> Verdict 
                 }
             }
         }
-        (Outcome::Ok(_), Outcome::Err { class, .. }) | (Outcome::Err { class, .. }, Outcome::Ok(_)) => {
-            let a_accepts = matches!(a, Outcome::Ok(_));
+        (Outcome::Ok(_) | Outcome::Accepted, Outcome::Err { class, .. })
+        | (Outcome::Err { class, .. }, Outcome::Ok(_) | Outcome::Accepted) => {
+            let a_accepts = a.accepted();
             let (acc, rej) = if a_accepts { (a_name, b_name) } else { (b_name, a_name) };
             Verdict::OneRejects {
                 accepting: acc.to_string(),

@@ -197,6 +197,7 @@ fn payloads_never_run_in_the_sandbox() {
                     panic!("{} through {}: {class}: {message}", p.name, e.name())
                 }
                 Outcome::Poisoned(x) => panic!("{} through {}: poisoned {x}", p.name, e.name()),
+                other => panic!("{} through {}: {other:?}", p.name, e.name()),
             }
         }
     }

@@ -1,6 +1,6 @@
 //! pickle-smith: the wasm-smith of Python pickles.
 //!
-//! Two generators, both driven by an [`arbitrary::Unstructured`] byte source (a fuzzer's
+//! Three generators, all driven by an [`arbitrary::Unstructured`] byte source (a fuzzer's
 //! input, or a seeded buffer in tests), both bounded in every size:
 //!
 //! - [`GeneratedPickle`]: an opcode stream that CPython 3.11's unpickler accepts, valid by
@@ -13,6 +13,10 @@
 //!   one [`Config`] knob per kind of invalidity.
 //! - [`GeneratedValue`]: a pickle JSON document (docs/pickle-json.md) of builtin values,
 //!   with sharing and cycles, for encoder and round-trip testing.
+//! - [`HiddenGlobal`]: a file that makes CPython resolve a dangerous global (`os.system`,
+//!   `builtins.eval`...) the way real scanner bypasses hide one (memo tricks, frames, INST,
+//!   OBJ, EXT, a payload before a parse error, a second pickle after STOP: see
+//!   [`Technique`]), for fuzzing pickle scanners.
 //!
 //! Each has two entry points, as in wasm-smith: `impl Arbitrary` with the default
 //! configuration, and `new(&config, &mut u)`. `impl Arbitrary for Config` and
@@ -52,12 +56,14 @@ macro_rules! config {
     };
 }
 
+mod bypass;
 mod config;
 mod pickle;
 #[cfg(feature = "proptest")]
 pub mod strategies;
 mod value;
 
+pub use bypass::{BypassConfig, HiddenGlobal, Technique};
 pub use config::{Config, Family, OpcodeSet};
 pub use pickle::GeneratedPickle;
 pub use value::{GeneratedValue, ValueConfig};

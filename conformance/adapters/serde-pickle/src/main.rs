@@ -6,6 +6,15 @@
 //! `value_to_vec` (protocol 2 when BRINE_PROTOCOL < 3, else its default 3); a node its model
 //! cannot hold (globals, objects, buffers, cycles, lone surrogates) is refused (exit 1).
 //!
+//! With BRINE_PERSISTENT=1 both sides speak the persistent protocol: JSON request lines on
+//! stdin (`{"case","pickle":HEX,"buffers"?}` / `{"case","document","protocol"}`), one answer
+//! line per request on stdout (`{"case","exit","node"?}` / `{"case","exit","pickle"|"message"}`),
+//! computed by the same functions as the per-case answers. serde-pickle takes no out-of-band
+//! buffers or extension registry, so those fields are ignored. A panic is not caught in
+//! either mode: it ends the process (status 101), which the harness reports as a crash of
+//! the case (and, persistent, restarts the adapter). A request line that is not JSON ends it
+//! with status 3.
+//!
 //! serde-pickle's model: no globals or objects (only a few builtins such as `set` and
 //! `bytearray` are resolved), no identity (memo references are copies, a cycle is an
 //! error), dicts are `BTreeMap`s (sorted, not in insertion order), bytearray is bytes. The
@@ -15,15 +24,20 @@
 use serde_json::Value as J;
 use serde_pickle::{DeOptions, HashableValue, SerOptions, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_default();
+    let persistent = std::env::var("BRINE_PERSISTENT").as_deref() == Ok("1");
     // Values nest as deep as the pickle (100,000 levels in the corpus): convert and drop
     // them on a big stack so that the adapter itself never overflows.
     let code = std::thread::Builder::new()
         .stack_size(1 << 30)
-        .spawn(move || if mode == "encode" { encode() } else { decode() })
+        .spawn(move || match (mode == "encode", persistent) {
+            (false, false) => decode(),
+            (true, false) => encode(),
+            (encoding, true) => serve(encoding),
+        })
         .expect("spawn")
         .join()
         .unwrap_or(101);
@@ -33,8 +47,17 @@ fn main() {
 fn decode() -> i32 {
     let mut data = Vec::new();
     std::io::stdin().read_to_end(&mut data).expect("read stdin");
+    let (code, mut out) = decode_case(&data);
+    out.push('\n');
+    let mut so = std::io::stdout().lock();
+    so.write_all(out.as_bytes()).and_then(|_| so.flush()).expect("write stdout");
+    code
+}
+
+/// One case: the exit status and the node (the value, or the error node).
+fn decode_case(data: &[u8]) -> (i32, String) {
     let mut out = String::new();
-    let code = match serde_pickle::value_from_slice(&data, DeOptions::new()) {
+    let code = match serde_pickle::value_from_slice(data, DeOptions::new()) {
         Ok(v) => {
             write_value(&mut out, &v);
             0
@@ -48,10 +71,64 @@ fn decode() -> i32 {
             1
         }
     };
-    out.push('\n');
-    let mut so = std::io::stdout().lock();
-    so.write_all(out.as_bytes()).and_then(|_| so.flush()).expect("write stdout");
-    code
+    (code, out)
+}
+
+/// The persistent loop: one answer line per request line, flushed; exit 0 at end of input.
+fn serve(encoding: bool) -> i32 {
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line).expect("read stdin") == 0 {
+            return 0;
+        }
+        let Ok(text) = std::str::from_utf8(&line) else {
+            eprintln!("serde-pickle adapter: a request line is not UTF-8");
+            return 3;
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        let mut de = serde_json::Deserializer::from_str(text);
+        de.disable_recursion_limit();
+        let req: J = match serde::Deserialize::deserialize(&mut de) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("serde-pickle adapter: bad request line: {e}");
+                return 3;
+            }
+        };
+        let case = req.get("case").cloned().unwrap_or(J::Null);
+        let mut answer = format!(r#"{{"case":{},"exit":"#, serde_json::to_string(&case).expect("case"));
+        if encoding {
+            let doc = req.get("document").unwrap_or(&J::Null);
+            let proto = req.get("protocol").and_then(J::as_u64).map_or(3, |p| p.min(255) as u8);
+            match encode_doc(doc, proto) {
+                Ok(bytes) => {
+                    answer.push_str(r#"0,"pickle":""#);
+                    answer.push_str(&hex(&bytes));
+                    answer.push_str("\"}");
+                }
+                Err(why) => {
+                    answer.push_str(r#"1,"message":"#);
+                    answer.push_str(&json_str(&why));
+                    answer.push('}');
+                }
+            }
+        } else {
+            let Some(data) = req.get("pickle").and_then(J::as_str).and_then(unhex) else {
+                eprintln!("serde-pickle adapter: request without a hex \"pickle\"");
+                return 3;
+            };
+            let (code, node) = decode_case(&data);
+            answer.push_str(&format!(r#"{code},"node":{node}}}"#));
+        }
+        answer.push('\n');
+        let mut so = std::io::stdout().lock();
+        so.write_all(answer.as_bytes()).and_then(|_| so.flush()).expect("write stdout");
+    }
 }
 
 /// The error's variant and code, e.g. `Eval(UnresolvedGlobal)`.
@@ -185,23 +262,25 @@ fn encode() -> i32 {
         Ok(d) => d,
         Err(e) => return refuse(&format!("bad JSON: {e}")),
     };
-    let mut defs = HashMap::new();
-    collect_defs(&doc, &mut defs);
-    let mut budget = 10_000_000u64;
-    let value = match to_value(&doc, &defs, &mut Vec::new(), &mut budget) {
-        Ok(v) => v,
-        Err(e) => return refuse(&e),
-    };
     let proto: u8 = std::env::var("BRINE_PROTOCOL").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
-    let opts = if proto < 3 { SerOptions::new().proto_v2() } else { SerOptions::new() };
-    match serde_pickle::value_to_vec(&value, opts) {
+    match encode_doc(&doc, proto) {
         Ok(bytes) => {
             let mut so = std::io::stdout().lock();
             so.write_all(&bytes).and_then(|_| so.flush()).expect("write stdout");
             0
         }
-        Err(e) => refuse(&format!("serde-pickle: {e}")),
+        Err(why) => refuse(&why),
     }
+}
+
+/// One document: the pickle bytes, or why serde-pickle's model cannot hold it.
+fn encode_doc(doc: &J, proto: u8) -> Result<Vec<u8>, String> {
+    let mut defs = HashMap::new();
+    collect_defs(doc, &mut defs);
+    let mut budget = 10_000_000u64;
+    let value = to_value(doc, &defs, &mut Vec::new(), &mut budget)?;
+    let opts = if proto < 3 { SerOptions::new().proto_v2() } else { SerOptions::new() };
+    serde_pickle::value_to_vec(&value, opts).map_err(|e| format!("serde-pickle: {e}"))
 }
 
 fn refuse(why: &str) -> i32 {

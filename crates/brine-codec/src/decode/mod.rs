@@ -9,6 +9,9 @@
 //! before allocating, and [`Limits`] bound the memo, the decoded size and hash nesting.
 
 mod compat_table;
+mod globals;
+
+pub use globals::{calls_to_json, globals, FindClass, Globals};
 
 use crate::error::{Error, ErrorCode};
 use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
@@ -235,6 +238,14 @@ struct Machine<'a> {
     views: Vec<ObjId>,
     /// The shared input of [`decode_shared`]: long blobs are windows into it.
     source: Option<&'a Source>,
+    /// What EXT1/2/4 pushed per code: CPython caches an extension's object by code
+    /// (`copyreg._extension_cache`, which the sandbox empties before each load), so a code
+    /// seen again in the same load pushes the same object without calling `find_class`,
+    /// even after a PROTO that would rename it differently.
+    ext_cache: HashMap<i64, Value>,
+    /// The `find_class` calls so far, when [`globals`] asked for them (`None` otherwise,
+    /// so that a plain decode pays one never-taken branch per global and nothing else).
+    calls: Option<Vec<FindClass>>,
 }
 
 fn hash_err(e: HashError, limits: &Limits) -> ErrorCode {
@@ -272,6 +283,8 @@ impl<'a> Machine<'a> {
             spare_dict: None,
             views: Vec::new(),
             source: None,
+            ext_cache: HashMap::new(),
+            calls: None,
         }
         .with_buffers()
     }
@@ -520,7 +533,14 @@ impl<'a> Machine<'a> {
 
     /// The default `find_class`, minus the import: fix_imports mapping for protocol < 3,
     /// the dotted-path `<locals>` rule for protocol >= 4, one object per (module, name).
+    ///
+    /// This is the method CPython calls; the renaming happens inside it (in
+    /// `_pickle_Unpickler_find_class_impl`), so a recorded call (see [`globals`]) holds the
+    /// names as the pickle spelled them.
     fn find_class(&mut self, module: PyStr, name: PyStr) -> R<Value> {
+        if let Some(calls) = self.calls.as_mut() {
+            calls.push((module.clone(), name.clone()));
+        }
         let (mut module, mut name) = (module, name);
         if self.proto < 3 && self.opts.fix_imports {
             if let (Some(m), Some(n)) = (module.as_str(), name.as_str()) {
@@ -588,7 +608,13 @@ impl<'a> Machine<'a> {
 
     /// Runs to STOP and hands over the result.
     fn finish(mut self) -> Result<Decoded, Error> {
-        match self.run() {
+        let r = self.run();
+        self.conclude(r)
+    }
+
+    /// The result of a run that ended with `r`.
+    fn conclude(self, r: R<Value>) -> Result<Decoded, Error> {
+        match r {
             Ok(root) => Ok(Decoded { heap: self.heap, root, end: self.pos, op_counts: self.op_counts }),
             Err(code) => Err(Error { code, offset: self.op_start }),
         }
@@ -969,11 +995,16 @@ impl<'a> Machine<'a> {
                 if code <= 0 {
                     return Err(ErrorCode::Unpickling("EXT specifies code <= 0".into()));
                 }
+                if let Some(&v) = self.ext_cache.get(&code) {
+                    self.push(v);
+                    return Ok(());
+                }
                 let Some((m, n)) = self.opts.extensions.get(&code) else {
                     return Err(ErrorCode::Value(format!("unregistered extension code {code}")));
                 };
                 let (m, n) = (PyStr::from_str(m), PyStr::from_str(n));
                 let v = self.find_class(m, n)?;
+                self.ext_cache.insert(code, v);
                 self.push(v);
             }
             Opcode::NEXT_BUFFER => {

@@ -11,22 +11,20 @@
 //! plus `crash` (any other exit status, a signal, or output that is not one node) and
 //! `timeout`. Encoding, per y_ case without out-of-band buffers: the case's document goes to
 //! the encoder (BRINE_PROTOCOL = the case's protocol) and its bytes are read back by CPython's
-//! C unpickler in the sandbox (scripts/brine_loads_server.py, one per worker): `pass`,
+//! C unpickler, embedded and sandboxed (the oracle's `CPython` engine): `pass`,
 //! `wrong-value`, `unloadable` (CPython rejects the bytes), `refused` (the encoder exit 1),
 //! `crash`, `timeout`. The read-back is compared under the `builtins` leniency (plus the
 //! implementation's own): below protocols 3, 4 and 5 CPython writes bytes, sets and
 //! bytearrays as calls of builtins, which the sandbox reads back as recorded calls.
 
+use super::adapter::{AdapterEngine, EncodeFailure, Encoded};
 use super::corpus::{Case, Corpus, Expect};
 use super::lenient::Lenient;
-use super::process::{self, Exit, Limits};
-use brine_codec::json::{compare, parse_deep};
+use super::process::Limits;
+use brine_codec::json::compare;
+use brine_oracle::engine::{Answer, Engine, Input, Outcome};
 use serde_json::Value as J;
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// What to check and how.
@@ -52,6 +50,8 @@ pub struct Options {
     pub only: Option<String>,
     /// Progress on stderr.
     pub progress: bool,
+    /// The adapters speak the persistent protocol (one process per worker, JSON lines).
+    pub persistent: bool,
 }
 
 impl Default for Options {
@@ -67,6 +67,7 @@ impl Default for Options {
             lenient: Lenient::default(),
             only: None,
             progress: true,
+            persistent: false,
         }
     }
 }
@@ -265,26 +266,26 @@ pub fn run(root: &Path, corpus: &Corpus, opts: &Options) -> Result<Report, Strin
         corpus.cases.iter().filter(|c| opts.only.as_ref().is_none_or(|p| c.name.contains(p.as_str()))).collect();
     let limits = Limits { timeout: opts.timeout, memory_mb: opts.memory_mb };
     let decode = match &opts.decoder {
-        Some(cmd) => parallel(opts, "decode", &cases, || (), |_, c| decode_case(root, cmd, c, &limits, &opts.lenient)),
+        Some(cmd) => {
+            let engine = AdapterEngine::new(&opts.name, cmd, root, opts.persistent, limits.clone(), opts.jobs);
+            let inputs: Vec<Input<'_>> = cases.iter().map(|c| c.input()).collect();
+            let answers = in_chunks(opts, "decode", &inputs, |chunk| engine.run_batch(chunk));
+            cases.iter().zip(answers).map(|(c, a)| judge(c, &a, &opts.lenient)).collect()
+        }
         None => vec![],
     };
     let encode = match &opts.encoder {
         Some(cmd) => {
             let enc_cases: Vec<&Case> = cases.iter().copied().filter(|c| encodable(c)).collect();
-            let python = loads_server_python();
-            let server_script = root.join("scripts/brine_loads_server.py");
-            if !server_script.is_file() {
-                return Err(format!("{} is missing", server_script.display()));
-            }
-            parallel(
-                opts,
-                "encode",
-                &enc_cases,
-                || None,
-                |server: &mut Option<LoadsServer>, c| {
-                    encode_case(root, cmd, c, &limits, &opts.lenient, server, &python, &server_script)
-                },
-            )
+            let engine = AdapterEngine::new(&opts.name, cmd, root, opts.persistent, limits, opts.jobs);
+            let docs: Vec<(&str, &J, u8)> = enc_cases.iter().map(|c| (c.name.as_str(), &c.result, c.protocol)).collect();
+            let encoded = in_chunks(opts, "encode", &docs, |chunk| engine.encode_batch(chunk));
+            let cpython = brine_oracle::CPython::c();
+            enc_cases
+                .iter()
+                .zip(encoded)
+                .map(|(c, e)| judge_encoded(c, e, cpython.as_ref(), &opts.lenient))
+                .collect()
         }
         None => vec![],
     };
@@ -298,72 +299,31 @@ pub fn run(root: &Path, corpus: &Corpus, opts: &Options) -> Result<Report, Strin
     })
 }
 
-/// Runs `f` over the cases on `opts.jobs` big-stack threads (each with its own state from
-/// `init`), results in case order.
-fn parallel<S, R: Send>(
-    opts: &Options,
-    what: &str,
-    cases: &[&Case],
-    init: impl Fn() -> S + Sync,
-    f: impl Fn(&mut S, &Case) -> R + Sync,
-) -> Vec<R> {
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..cases.len()).map(|_| None).collect());
-    let jobs = opts.jobs.max(1).min(cases.len().max(1));
-    std::thread::scope(|s| {
-        for _ in 0..jobs {
-            std::thread::Builder::new()
-                .stack_size(512 << 20)
-                .spawn_scoped(s, || {
-                    let mut state = init();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(case) = cases.get(i) else { break };
-                        let r = f(&mut state, case);
-                        results.lock().unwrap()[i] = Some(r);
-                        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                        if opts.progress && (n % 100 == 0 || n == cases.len()) {
-                            eprint!("\r{} {what}: {n}/{} cases", opts.name, cases.len());
-                            if n == cases.len() {
-                                eprintln!();
-                            }
-                        }
-                    }
-                })
-                .expect("spawn worker");
-        }
-    });
-    results.into_inner().unwrap().into_iter().map(|r| r.expect("every case ran")).collect()
+/// Runs `f` over `items` a chunk at a time, with a progress bar when asked.
+fn in_chunks<T, R>(opts: &Options, what: &str, items: &[T], f: impl Fn(&[T]) -> Vec<R>) -> Vec<R> {
+    let bar = if opts.progress {
+        let b = indicatif::ProgressBar::new(items.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
+                .unwrap()
+                .progress_chars("=> "),
+        );
+        b.set_prefix(format!("{} {what}", opts.name));
+        b
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut out = Vec::with_capacity(items.len());
+    for chunk in items.chunks(256) {
+        out.extend(f(chunk));
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    out
 }
 
-/// What an adapter's stdout said.
-enum Said {
-    Nothing,
-    Node(J),
-    Garbage(String),
-}
-
-fn read_node(stdout: &[u8]) -> Said {
-    let text = String::from_utf8_lossy(stdout);
-    let t = text.trim();
-    if t.is_empty() {
-        return Said::Nothing;
-    }
-    match parse_deep(t) {
-        Ok(v) if v.get("t").and_then(J::as_str).is_some() => Said::Node(v),
-        Ok(_) => Said::Garbage("stdout is JSON but not a pickle JSON node".into()),
-        Err(e) => Said::Garbage(format!("stdout is not one JSON node: {e}")),
-    }
-}
-
-fn decode_case(root: &Path, cmd: &str, case: &Case, limits: &Limits, lenient: &Lenient) -> CaseResult {
-    let mut env = vec![("BRINE_CASE", case.name.clone())];
-    if case.buffers > 0 {
-        env.push(("BRINE_BUFFERS", case.buffers.to_string()));
-    }
-    let out = process::run(cmd, root, &case.pickle, &env, limits);
-    let ms = out.elapsed.as_millis() as u64;
+/// A decode case's status from the adapter's answer (the table at the top of this module).
+pub fn judge(case: &Case, answer: &Answer, lenient: &Lenient) -> CaseResult {
     let mut r = CaseResult {
         name: case.name.clone(),
         expect: case.expect,
@@ -373,38 +333,26 @@ fn decode_case(root: &Path, cmd: &str, case: &Case, limits: &Limits, lenient: &L
         agrees_with: None,
         detail: String::new(),
         diff: None,
-        ms,
+        ms: answer.ms.round() as u64,
     };
-    let stderr = out.stderr_line();
+    let stderr = &answer.detail;
     let with_stderr = |d: String| if stderr.is_empty() { d } else { format!("{d}; stderr: {stderr}") };
     // accepted: Some(value or None); rejected: None with error_type
-    let accepted: Option<Option<J>> = match out.exit {
-        Exit::Timeout => {
+    let accepted: Option<Option<&J>> = match &answer.outcome {
+        Outcome::Poisoned(p) => {
             r.status = Status::Timeout;
-            r.detail = format!("no answer in {:.0} s", limits.timeout.as_secs_f64());
+            r.detail = p.detail.clone();
             return r;
         }
-        Exit::Code(0) => match read_node(&out.stdout) {
-            Said::Nothing => Some(None),
-            Said::Node(n) if n.get("t").and_then(J::as_str) == Some("error") => {
-                r.error_type = n.get("type").and_then(J::as_str).map(str::to_string);
-                None
-            }
-            Said::Node(n) => Some(Some(n)),
-            Said::Garbage(why) => {
-                r.detail = with_stderr(format!("exit 0 but {why}"));
-                return r;
-            }
-        },
-        Exit::Code(1) => {
-            if let Said::Node(n) = read_node(&out.stdout) {
-                r.error_type = n.get("type").and_then(J::as_str).map(str::to_string);
-            }
+        Outcome::Crashed(d) => {
+            r.detail = d.clone();
+            return r;
+        }
+        Outcome::Accepted => Some(None),
+        Outcome::Ok(v) => Some(Some(v)),
+        Outcome::Err { class, .. } => {
+            r.error_type = (!class.is_empty()).then(|| class.clone());
             None
-        }
-        _ => {
-            r.detail = with_stderr(out.describe());
-            return r;
         }
     };
     let expected_type = case.result.get("type").and_then(J::as_str);
@@ -412,7 +360,7 @@ fn decode_case(root: &Path, cmd: &str, case: &Case, limits: &Limits, lenient: &L
         (Expect::Accept, Some(None)) => r.status = Status::Pass,
         (Expect::Accept, Some(Some(got))) => {
             r.value_checked = true;
-            let (want, got) = (lenient.apply(&case.result), lenient.apply(&got));
+            let (want, got) = (lenient.apply(&case.result), lenient.apply(got));
             match compare(&want, &got) {
                 Ok(()) => r.status = Status::Pass,
                 Err(m) => {
@@ -470,69 +418,9 @@ fn encodable(c: &Case) -> bool {
     c.expect == Expect::Accept && c.buffers == 0 && !c.limit && !c.result.to_string().contains(r#""t":"buffer""#)
 }
 
-fn loads_server_python() -> String {
-    std::env::var("BRINE_PYTHON").unwrap_or_else(|_| "/usr/bin/python3.11".into())
-}
-
-/// A long-lived `scripts/brine_loads_server.py`: hex pickle lines in, node lines out.
-pub struct LoadsServer {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
-
-impl LoadsServer {
-    /// Starts one.
-    pub fn start(python: &str, script: &PathBuf) -> Result<LoadsServer, String> {
-        let mut child = Command::new(python)
-            .arg(script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| format!("{python} {}: {e}", script.display()))?;
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = BufReader::new(child.stdout.take().expect("stdout"));
-        Ok(LoadsServer { child, stdin, stdout })
-    }
-
-    /// CPython C's node for `data` (sandboxed, 10 s alarm, 3 GiB address space).
-    pub fn loads(&mut self, data: &[u8]) -> Result<J, String> {
-        let mut line = crate::cases::hex(data);
-        line.push('\n');
-        self.stdin
-            .write_all(line.as_bytes())
-            .and_then(|_| self.stdin.flush())
-            .map_err(|e| format!("loads server: {e}"))?;
-        let mut answer = String::new();
-        match self.stdout.read_line(&mut answer) {
-            Ok(0) | Err(_) => Err("the CPython loads server died".into()),
-            Ok(_) => parse_deep(answer.trim()).map_err(|e| format!("loads server answer: {e}")),
-        }
-    }
-}
-
-impl Drop for LoadsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn encode_case(
-    root: &Path,
-    cmd: &str,
-    case: &Case,
-    limits: &Limits,
-    lenient: &Lenient,
-    server: &mut Option<LoadsServer>,
-    python: &str,
-    script: &PathBuf,
-) -> EncodeResult {
-    let doc_text = case.result.to_string();
-    let env = [("BRINE_CASE", case.name.clone()), ("BRINE_PROTOCOL", case.protocol.to_string())];
-    let out = process::run(cmd, root, doc_text.as_bytes(), &env, limits);
+/// An encode case's status: the encoder's bytes read back by CPython's C unpickler,
+/// embedded and sandboxed (the oracle's engine, guarded against hostile bytes).
+fn judge_encoded(case: &Case, e: Encoded, cpython: Option<&brine_oracle::CPython>, lenient: &Lenient) -> EncodeResult {
     let mut r = EncodeResult {
         name: case.name.clone(),
         protocol: case.protocol,
@@ -540,54 +428,43 @@ fn encode_case(
         detail: String::new(),
         diff: None,
         pickle_hex: None,
-        ms: out.elapsed.as_millis() as u64,
+        ms: e.ms.round() as u64,
     };
-    match out.exit {
-        Exit::Timeout => {
+    let bytes = match e.result {
+        Ok(b) => b,
+        Err(EncodeFailure::Timeout) => {
             r.status = EncodeStatus::Timeout;
             return r;
         }
-        Exit::Code(0) => {}
-        Exit::Code(1) => {
+        Err(EncodeFailure::Refused(why)) => {
             r.status = EncodeStatus::Refused;
-            r.detail = out.stderr_line();
+            r.detail = why;
             return r;
         }
-        _ => {
-            let e = out.stderr_line();
-            r.detail = if e.is_empty() { out.describe() } else { format!("{}; stderr: {e}", out.describe()) };
-            return r;
-        }
-    }
-    r.pickle_hex = Some(crate::cases::hex(&out.stdout[..out.stdout.len().min(4096)]));
-    if server.is_none() {
-        match LoadsServer::start(python, script) {
-            Ok(s) => *server = Some(s),
-            Err(e) => {
-                r.status = EncodeStatus::Unloadable;
-                r.detail = format!("could not start CPython: {e}");
-                return r;
-            }
-        }
-    }
-    let got = match server.as_mut().expect("started").loads(&out.stdout) {
-        Ok(n) => n,
-        Err(e) => {
-            *server = None;
-            r.status = EncodeStatus::Unloadable;
-            r.detail = e;
+        Err(EncodeFailure::Crash(why)) => {
+            r.detail = why;
             return r;
         }
     };
-    if got.get("t").and_then(J::as_str) == Some("error") {
+    r.pickle_hex = Some(crate::cases::hex(&bytes[..bytes.len().min(4096)]));
+    let Some(cpython) = cpython else {
         r.status = EncodeStatus::Unloadable;
-        r.detail = format!(
-            "CPython: {}: {}",
-            got.get("type").and_then(J::as_str).unwrap_or("?"),
-            got.get("message").and_then(J::as_str).unwrap_or("")
-        );
+        r.detail = "CPython could not be embedded: the bytes were not checked".into();
         return r;
-    }
+    };
+    let got = match cpython.decode(&bytes, None) {
+        Outcome::Ok(v) => v,
+        Outcome::Err { class, message } => {
+            r.status = EncodeStatus::Unloadable;
+            r.detail = format!("CPython: {class}: {message}");
+            return r;
+        }
+        other => {
+            r.status = EncodeStatus::Unloadable;
+            r.detail = format!("CPython: {}", other.to_node());
+            return r;
+        }
+    };
     // Below protocols 3, 4 and 5 CPython itself spells bytes, sets and bytearrays as calls of
     // builtins, which the sandbox reads back as stand-in calls: compare those as the values.
     let lenient = Lenient { builtins: true, ..lenient.clone() };
@@ -626,12 +503,15 @@ mod tests {
             result,
             protocol: 0,
             limit: false,
+            extensions: vec![],
         }
     }
 
     fn status(cmd: &str, c: &Case) -> (Status, Option<String>) {
         let limits = Limits { timeout: Duration::from_secs(5), memory_mb: 0 };
-        let r = decode_case(Path::new("/"), cmd, c, &limits, &Lenient::default());
+        let engine = AdapterEngine::new("t", cmd, Path::new("/"), false, limits, 1);
+        let answer = engine.run_batch(&[c.input()]).pop().unwrap();
+        let r = judge(c, &answer, &Lenient::default());
         (r.status, r.error_type)
     }
 

@@ -15,8 +15,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// Usage lines for `brine`'s help.
-pub const USAGE: &str = "  brine check-impl --decoder CMD [--encoder CMD] [--timeout S] [--jobs N] [--json OUT] [...]
+pub const USAGE: &str = "  brine check-impl --decoder CMD [--encoder CMD] [--timeout S] [--jobs N] [--persistent] [--json OUT] [...]
   brine matrix [--only NAME,...] [--jobs N] [--timeout S] [--render-only] [--reinstall]
+  brine campaign --impl NAME [--time 10m] [--seed N] [--cases N]
+  brine findings
   brine adapter decode|encode";
 
 const CHECK_HELP: &str = "usage: brine check-impl --decoder CMD [--encoder CMD] [options]
@@ -28,6 +30,8 @@ pass, wrong-value, unloadable, refused, crash, timeout.
 
   --decoder CMD     decoder adapter: a shell command, pickle on stdin
   --encoder CMD     encoder adapter: a shell command, pickle JSON on stdin
+  --persistent      the adapters speak the persistent protocol (BRINE_PERSISTENT=1, one
+                    process per worker, JSON lines; conformance/README.md)
   --name NAME       the implementation's name in reports (default: implementation)
   --version V       its version, recorded in the JSON report
   --timeout S       seconds per case (default 10)
@@ -72,6 +76,7 @@ pub fn check_impl(args: &[String]) -> Result<ExitCode, String> {
             "--json" => json_out = Some(value(&mut it, a)?.clone()),
             "--failures" => max_failures = number(value(&mut it, a)?, a)?,
             "--strict" => strict = true,
+            "--persistent" => o.persistent = true,
             "--quiet" | "-q" => o.progress = false,
             other => return Err(format!("check-impl: unknown argument {other:?}\n\n{CHECK_HELP}")),
         }
@@ -103,7 +108,8 @@ docs/matrix.html.
   --timeout S       seconds per case (default 10)
   --memory MB       address-space limit per adapter process (default 4096)
   --render-only     rewrite the tables from target/matrix/*.json
-  --reinstall       run install.sh even when installed";
+  --reinstall       run install.sh even when installed
+  --per-case        one process per case even for adapters that offer persistent mode";
 
 /// `brine matrix`.
 pub fn matrix(args: &[String]) -> Result<ExitCode, String> {
@@ -114,6 +120,7 @@ pub fn matrix(args: &[String]) -> Result<ExitCode, String> {
         memory_mb: 4096,
         render_only: false,
         reinstall: false,
+        per_case: false,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -128,11 +135,90 @@ pub fn matrix(args: &[String]) -> Result<ExitCode, String> {
             "--memory" => m.memory_mb = number(value(&mut it, a)?, a)?,
             "--render-only" => m.render_only = true,
             "--reinstall" => m.reinstall = true,
+            "--per-case" => m.per_case = true,
             other => return Err(format!("matrix: unknown argument {other:?}\n\n{MATRIX_HELP}")),
         }
     }
     let root = super::find_root()?;
     print!("{}", matrix::run(&root, &m)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+const CAMPAIGN_HELP: &str = "usage: brine campaign --impl NAME [options]
+
+A differential campaign against one adapter under conformance/adapters: generated, near-valid
+and mutated pickles (and, for scanners, pickles that hide globals) judged against brine's
+codec, every discrepancy confirmed by live CPython, minimized, deduplicated by signature.
+Writes target/campaigns/NAME/findings/KEY.{pkl,json}, report.md and report.json.
+
+  --impl NAME       the adapter (conformance/adapters/NAME)
+  --time D          wall-clock budget: 30s, 10m, 2h (default 10m)
+  --cases N         stop after N cases
+  --seed N          seed of the case stream (default 1)
+  --jobs N          adapter processes (default 2)
+  --timeout S       seconds per case (default 10)
+  --memory MB       address-space limit per adapter process (default 4096)
+  --per-kind N      minimizations per discrepancy kind (default 8)
+  --out DIR         write there instead of target/campaigns/NAME
+  --quiet           no progress on stderr";
+
+/// `90`, `90s`, `10m`, `2h` as a duration.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = num.parse().map_err(|_| format!("bad duration {s:?} (try 30s, 10m, 2h)"))?;
+    let mult = match unit {
+        "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("bad duration unit in {s:?} (s, m or h)")),
+    };
+    Ok(Duration::from_secs_f64(n * mult))
+}
+
+/// `brine campaign`.
+pub fn campaign(args: &[String]) -> Result<ExitCode, String> {
+    let mut o = crate::campaign::CampaignOptions::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-h" | "--help" => {
+                println!("{CAMPAIGN_HELP}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            "--impl" => o.adapter = value(&mut it, a)?.clone(),
+            "--time" => o.time = parse_duration(value(&mut it, a)?)?,
+            "--cases" => o.max_cases = Some(number(value(&mut it, a)?, a)?),
+            "--seed" => o.seed = number(value(&mut it, a)?, a)?,
+            "--jobs" | "-j" => o.jobs = number(value(&mut it, a)?, a)?,
+            "--timeout" => o.timeout = Duration::from_secs_f64(number(value(&mut it, a)?, a)?),
+            "--memory" => o.memory_mb = number(value(&mut it, a)?, a)?,
+            "--per-kind" => o.per_kind = number(value(&mut it, a)?, a)?,
+            "--out" => o.out = Some(value(&mut it, a)?.into()),
+            "--quiet" | "-q" => o.progress = false,
+            other => return Err(format!("campaign: unknown argument {other:?}\n\n{CAMPAIGN_HELP}")),
+        }
+    }
+    if o.adapter.is_empty() {
+        return Err(format!("campaign: give --impl NAME\n\n{CAMPAIGN_HELP}"));
+    }
+    let root = super::find_root()?;
+    let r = crate::campaign::run(&root, &o)?;
+    print!("{}", crate::campaign::report::markdown(&r));
+    println!("\nreport: target/campaigns/{}/report.md (and report.json, findings/)", r.implementation);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `brine findings`: writes docs/findings.md.
+pub fn findings(args: &[String]) -> Result<ExitCode, String> {
+    if !args.is_empty() {
+        println!("usage: brine findings\n\nWrites docs/findings.md from target/campaigns/*/ and target/matrix/*.json.");
+        return Ok(if args.iter().any(|a| a == "-h" || a == "--help") { ExitCode::SUCCESS } else { ExitCode::from(2) });
+    }
+    let root = super::find_root()?;
+    println!("{}", crate::findings::write(&root)?);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -53,6 +53,32 @@ pub struct Case {
     pub protocol: u8,
     /// Whether CPython's outcome was a resource limit (MemoryError, RecursionError, time).
     pub limit: bool,
+    /// The copyreg extension registry the case is loaded with, `(module, name, code)`
+    /// (NAME.json's `extensions`; empty for most cases).
+    pub extensions: Vec<(String, String, i64)>,
+}
+
+impl Case {
+    /// The case as an engine's input.
+    pub fn input(&self) -> brine_oracle::engine::Input<'_> {
+        brine_oracle::engine::Input {
+            name: &self.name,
+            data: &self.pickle,
+            buffers: (self.buffers > 0).then_some(self.buffers),
+            extensions: &self.extensions,
+        }
+    }
+}
+
+/// `[[module, name, code], ...]` as a registry (entries of another shape are skipped).
+pub fn extensions_of(v: Option<&J>) -> Vec<(String, String, i64)> {
+    v.and_then(J::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| Some((e.get(0)?.as_str()?.to_string(), e.get(1)?.as_str()?.to_string(), e.get(2)?.as_i64()?)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The corpus under `root/corpus` in manifest order, with the generator's interpreter.
@@ -92,6 +118,7 @@ pub fn load(root: &Path) -> Result<Corpus, String> {
             python: meta.get_mut("python").map(J::take).unwrap_or(J::Null),
             protocol,
             limit: meta.get("limit").and_then(J::as_bool).unwrap_or(false),
+            extensions: extensions_of(meta.get("extensions")),
         });
         // The opcode stream can nest no deeper than a list of flat entries: dropping the
         // rest of `meta` here is shallow.

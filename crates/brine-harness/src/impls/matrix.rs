@@ -34,6 +34,8 @@ pub struct MatrixOptions {
     pub render_only: bool,
     /// Run install.sh even when the stamp says it is done.
     pub reinstall: bool,
+    /// Run every adapter once per case even when it offers the persistent protocol.
+    pub per_case: bool,
 }
 
 /// One adapter directory.
@@ -153,6 +155,7 @@ pub fn options_for(root: &Path, a: &Adapter, m: &MatrixOptions) -> Result<Option
         lenient: Lenient::parse(lenient_names.iter().map(String::as_str))?,
         only: None,
         progress: true,
+        persistent: !m.per_case && a.meta.get("persistent").and_then(J::as_bool).unwrap_or(false),
     })
 }
 
@@ -215,10 +218,15 @@ pub fn run(root: &Path, m: &MatrixOptions) -> Result<String, String> {
     std::fs::write(root.join("docs/matrix.html"), html).map_err(|e| e.to_string())?;
     let _ = writeln!(
         log,
-        "matrix: {} implementations -> docs/matrix.md, docs/matrix.html, target/matrix/*.json ({:.0} s)",
+        "matrix: {} implementations -> docs/matrix.md, docs/matrix.html, target/matrix/*.json ({:.1} s)",
         reports.len(),
         start.elapsed().as_secs_f64()
     );
+    if !m.render_only {
+        let timing = json!({"date": super::today(), "elapsed_s": start.elapsed().as_secs_f64(), "only": m.only,
+            "per_case": m.per_case, "jobs": m.jobs});
+        let _ = std::fs::write(out_dir.join("last-run.json"), serde_json::to_string_pretty(&timing).unwrap());
+    }
     Ok(log)
 }
 

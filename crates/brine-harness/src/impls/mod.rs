@@ -4,6 +4,8 @@
 //! - [`corpus`]: the corpus as the checks read it (y/n/i cases, expected nodes).
 //! - [`process`]: running one adapter command on one input, with a timeout, a memory limit and
 //!   its process group killed on the way out.
+//! - [`adapter`]: an adapter (per case or persistent) as an [`brine_oracle::Engine`], like the
+//!   codec and CPython's unpicklers.
 //! - [`lenient`]: the documented normalizations for implementations whose value model lacks
 //!   identity, dict order, bytearray or resolves builtins itself.
 //! - [`check`]: every case through a decoder (and an encoder) adapter, one status per case.
@@ -13,6 +15,7 @@
 //! - [`builtin`]: brine's own codec speaking the adapter protocol (`brine adapter`).
 //! - [`cli`]: argument parsing for the three `brine` subcommands.
 
+pub mod adapter;
 pub mod builtin;
 pub mod check;
 pub mod cli;

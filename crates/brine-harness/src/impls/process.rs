@@ -180,7 +180,8 @@ pub fn run(cmd: &str, dir: &Path, input: &[u8], env: &[(&str, String)], limits: 
     Output { exit, stdout, stderr, elapsed: start.elapsed() }
 }
 
-fn kill_group(pgid: u32) {
+/// Kills the process group `pgid` (SIGKILL).
+pub fn kill_group(pgid: u32) {
     let _ = Command::new("kill")
         .args(["-KILL", "--", &format!("-{pgid}")])
         .stdout(Stdio::null())

@@ -99,11 +99,13 @@ pub fn summary_text(r: &Report, max_failures: usize) -> String {
     let version = if o.version.is_empty() { String::new() } else { format!(" {}", o.version) };
     let _ = writeln!(
         s,
-        "\n{}{version}: {} decode cases, {} encode cases in {:.1} s",
+        "\n{}{version}: {} decode cases, {} encode cases in {:.1} s ({:.0} cases/s, {})",
         o.name,
         r.decode.len(),
         r.encode.len(),
-        r.elapsed.as_secs_f64()
+        r.elapsed.as_secs_f64(),
+        (r.decode.len() + r.encode.len()) as f64 / r.elapsed.as_secs_f64().max(1e-9),
+        if o.persistent { "persistent" } else { "one process per case" }
     );
     if !o.lenient.is_strict() {
         let _ = writeln!(s, "leniencies: {}", o.lenient.names().join(", "));
@@ -210,6 +212,7 @@ pub fn to_json(r: &Report) -> J {
         "timeout_s": o.timeout.as_secs_f64(),
         "memory_mb": o.memory_mb,
         "jobs": o.jobs,
+        "persistent": o.persistent,
         "date": r.date,
         "elapsed_s": (r.elapsed.as_secs_f64() * 10.0).round() / 10.0,
         "corpus_python": r.corpus_python,

@@ -12,7 +12,7 @@
 //!    with STOP), or the bytes truncated.
 
 pub(crate) mod args;
-mod model;
+pub(crate) mod model;
 mod ops;
 
 pub(crate) use ops::TABLE;
@@ -114,15 +114,25 @@ impl<'a> Arbitrary<'a> for GeneratedPickle {
     }
 }
 
+/// Whether `e` shrinks the stack or closes a mark (reducing entries + marks, so a loop of
+/// them ends).
+fn shrinks(e: &ops::Entry) -> bool {
+    let s = e.op.info().unwrap().stack;
+    match s.pops {
+        Pops::Mark(_) => true,
+        Pops::Fixed(n) => n > s.pushes,
+    }
+}
+
 /// Generation state: the config, the model and the bytes so far.
 pub(crate) struct Gen<'c> {
-    config: &'c Config,
-    protocol: u8,
-    m: Model,
-    out: Vec<u8>,
+    pub(crate) config: &'c Config,
+    pub(crate) protocol: u8,
+    pub(crate) m: Model,
+    pub(crate) out: Vec<u8>,
     /// Offset of each opcode emitted, for framing.
-    starts: Vec<usize>,
-    buffers_used: usize,
+    pub(crate) starts: Vec<usize>,
+    pub(crate) buffers_used: usize,
     extensions: BTreeMap<i32, (String, String)>,
     valid: bool,
     /// Index of the first op of an injected defect.
@@ -141,7 +151,7 @@ enum Defect {
 }
 
 impl<'c> Gen<'c> {
-    fn new(config: &'c Config, protocol: u8) -> Self {
+    pub(crate) fn new(config: &'c Config, protocol: u8) -> Self {
         Gen {
             config,
             protocol,
@@ -166,7 +176,7 @@ impl<'c> Gen<'c> {
     }
 
     /// Appends `op` with `arg`, laid out as the opcode table says.
-    fn op(&mut self, op: Opcode, arg: Arg) {
+    pub(crate) fn op(&mut self, op: Opcode, arg: Arg) {
         self.op_claimed(op, arg, None);
     }
 
@@ -245,13 +255,6 @@ impl<'c> Gen<'c> {
         if !chance(u, 1, 10)? {
             // Every entry that shrinks the stack (or closes a mark) reduces
             // entries + marks, so this ends.
-            let shrinks = |e: &ops::Entry| {
-                let s = e.op.info().unwrap().stack;
-                match s.pops {
-                    Pops::Mark(_) => true,
-                    Pops::Fixed(n) => n > s.pushes,
-                }
-            };
             while self.m.stack.len() > 1 || self.m.stack.last() == Some(&Slot::Mark) {
                 if !self.choose_and_run(u, shrinks)? {
                     break;
@@ -263,6 +266,49 @@ impl<'c> Gen<'c> {
             self.m.push(Item::atom(Kind::None));
         }
         self.op(Opcode::STOP, Arg::None);
+        Ok(())
+    }
+
+    /// Up to `steps` steps on a stack of their own, closed down to exactly one item, which
+    /// is then pushed on the real stack: a run of whole ops that leaves one more value and
+    /// touches nothing below it (the memo and every object stay shared with the rest of the
+    /// pickle). For [`crate::bypass`], which puts such runs between the ops it hides a
+    /// global with.
+    pub(crate) fn filler(&mut self, u: &mut Unstructured, steps: usize) -> Result<()> {
+        let below = std::mem::take(&mut self.m.stack);
+        for _ in 0..steps {
+            if u.is_empty() || !self.step(u)? {
+                break;
+            }
+        }
+        while self.m.stack.len() > 1 || self.m.stack.last() == Some(&Slot::Mark) {
+            if self.choose_and_run(u, shrinks)? {
+                continue;
+            }
+            // Nothing enabled closes what is open: POP_MARK (LIST in protocol 0, which has
+            // no POP_MARK) and POP always do.
+            if self.m.last_mark().is_some() {
+                if self.exists(Opcode::POP_MARK) {
+                    self.op(Opcode::POP_MARK, Arg::None);
+                    self.m.pop_mark();
+                } else {
+                    self.op(Opcode::LIST, Arg::None);
+                    let ids = self.m.pop_mark();
+                    let it = self.m.container(Kind::List, &ids);
+                    self.m.push(it);
+                }
+            } else {
+                self.op(Opcode::POP, Arg::None);
+                self.m.stack.pop();
+            }
+        }
+        if self.m.stack.is_empty() {
+            self.op(Opcode::NONE, Arg::None);
+            self.m.push(Item::atom(Kind::None));
+        }
+        let top = self.m.stack.pop().expect("one item");
+        self.m.stack = below;
+        self.m.stack.push(top);
         Ok(())
     }
 

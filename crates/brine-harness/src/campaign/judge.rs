@@ -1,0 +1,279 @@
+//! Judging one case: the reference's answer (brine's codec, which agrees with CPython 3.11's C
+//! unpickler; every finding is later confirmed live) against the implementation's, and the
+//! signature that deduplicates discrepancies.
+//!
+//! Decoders are judged as `check-impl` judges corpus cases: `should-accept`,
+//! `should-reject`, `wrong-value` (under the adapter's leniencies, and only when it prints
+//! values), `crash`, `timeout`. A rejection naming another exception class is not a
+//! discrepancy (it is `wrong-error` in the matrix). Scanners are judged on what they exist
+//! for, not on accept/reject: a `miss` is a global CPython's `find_class` receives that the
+//! scanner does not report, a `fail-open` a clean verdict on a pickle that makes CPython
+//! resolve a global the scanner flags when it sees it plainly; scanners can `crash` and
+//! `timeout` too.
+
+use crate::impls::lenient::Lenient;
+use brine_oracle::engine::{Answer, Outcome, PoisonKind, ScanVerdict};
+use serde_json::Value as J;
+use std::collections::BTreeSet;
+
+/// A discrepancy, before minimization.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Discrepancy {
+    /// `should-accept`, `should-reject`, `wrong-value`, `crash`, `timeout`, `miss`,
+    /// `fail-open`.
+    pub status: &'static str,
+    /// What kept it apart, blurred of case-specific numbers: the implementation's exception
+    /// class (should-accept), CPython's (should-reject), the first differing path
+    /// (wrong-value), the crash's first words, the missed global.
+    pub class: String,
+    /// One line for people.
+    pub detail: String,
+}
+
+impl Discrepancy {
+    /// What minimization keeps fixed: status and class.
+    pub fn kind(&self) -> String {
+        format!("{}/{}", self.status, self.class)
+    }
+}
+
+/// How much of a value an adapter prints (adapter.json `values`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Values {
+    /// Every value it builds.
+    Full,
+    /// Only some (a value it cannot write is not printed).
+    Scalars,
+    /// None: judged on accept/reject only.
+    None,
+}
+
+/// A decoder's answer against the reference outcome. `python` is CPython's pure-Python
+/// unpickler's outcome when known: agreeing with it is implementation-defined, not a
+/// discrepancy.
+pub fn decoder(reference: &Outcome, python: Option<&Outcome>, answer: &Answer, values: Values, lenient: &Lenient) -> Option<Discrepancy> {
+    if matches!(reference, Outcome::Poisoned(_) | Outcome::Crashed(_)) {
+        return None;
+    }
+    let d = |status, class: String, detail: String| Some(Discrepancy { status, class, detail });
+    let got = match &answer.outcome {
+        Outcome::Crashed(detail) => return d("crash", blur_words(detail), detail.clone()),
+        Outcome::Poisoned(p) if p.kind == PoisonKind::Time => return d("timeout", String::new(), p.detail.clone()),
+        Outcome::Poisoned(_) => return None,
+        o => o,
+    };
+    let agrees_with_python = |o: &Outcome| python.is_some_and(|p| same_class(p, o, lenient));
+    match (reference, got) {
+        (Outcome::Ok(_), Outcome::Err { class, message }) => {
+            (!agrees_with_python(got)).then(|| Discrepancy {
+                status: "should-accept",
+                class: if class.is_empty() { "(unnamed)".into() } else { class.clone() },
+                detail: format!("rejected: {class}: {}", first_line(message)),
+            })
+        }
+        (Outcome::Err { class, .. }, Outcome::Ok(_) | Outcome::Accepted) => {
+            (!agrees_with_python(got)).then(|| Discrepancy {
+                status: "should-reject",
+                class: class.clone(),
+                detail: format!("accepted; CPython raises {class}"),
+            })
+        }
+        (Outcome::Ok(want), Outcome::Ok(have)) if values != Values::None => {
+            let (w, h) = (lenient.apply(want), lenient.apply(have));
+            match brine_codec::json::compare(&w, &h) {
+                Ok(()) => None,
+                Err(m) if !agrees_with_python(got) => {
+                    d("wrong-value", blur(&m.path), format!("at {}: {}", m.path, m.what))
+                }
+                Err(_) => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether two outcomes are alike enough for the i_ rule: both accept with equal values
+/// (or one shows none), or both reject.
+fn same_class(a: &Outcome, b: &Outcome, lenient: &Lenient) -> bool {
+    match (a, b) {
+        (Outcome::Ok(x), Outcome::Ok(y)) => brine_codec::json::compare(&lenient.apply(x), &lenient.apply(y)).is_ok(),
+        (Outcome::Ok(_) | Outcome::Accepted, Outcome::Ok(_) | Outcome::Accepted) => true,
+        (Outcome::Err { .. }, Outcome::Err { .. }) => true,
+        _ => false,
+    }
+}
+
+/// A module name as scanners and CPython may spell it: the Python 2 `__builtin__` is
+/// `builtins` (fix_imports maps it, and scanners map it themselves).
+pub fn normalize_module(m: &str) -> &str {
+    match m {
+        "__builtin__" => "builtins",
+        m => m,
+    }
+}
+
+/// A scanner's answer against the globals CPython resolves (`resolved`, in `find_class`
+/// order) and the globals the scanner flags when it sees them plainly (`flags`).
+pub fn scanner(resolved: &[(String, String)], flags: &BTreeSet<(String, String)>, answer: &Answer) -> Option<Discrepancy> {
+    let d = |status, class: String, detail: String| Some(Discrepancy { status, class, detail });
+    match &answer.outcome {
+        Outcome::Crashed(detail) => return d("crash", blur_words(detail), detail.clone()),
+        Outcome::Poisoned(p) if p.kind == PoisonKind::Time => return d("timeout", String::new(), p.detail.clone()),
+        _ => {}
+    }
+    let norm = |(m, n): &(String, String)| (normalize_module(m).to_string(), n.clone());
+    let reported: BTreeSet<(String, String)> = answer.globals.iter().flatten().map(norm).collect();
+    if answer.globals.is_some() {
+        if let Some(missed) = resolved.iter().map(norm).find(|g| !reported.contains(g)) {
+            return d(
+                "miss",
+                format!("{}.{}", missed.0, missed.1),
+                format!("CPython resolves {}.{}; the scanner reports {}", missed.0, missed.1, list(&reported)),
+            );
+        }
+    }
+    if answer.verdict == Some(ScanVerdict::Clean) {
+        if let Some(g) = resolved.iter().map(norm).find(|g| flags.contains(g)) {
+            return d(
+                "fail-open",
+                format!("{}.{}", g.0, g.1),
+                format!("verdict clean; CPython resolves {}.{}, which the scanner flags in a plain pickle", g.0, g.1),
+            );
+        }
+    }
+    None
+}
+
+fn list(g: &BTreeSet<(String, String)>) -> String {
+    if g.is_empty() {
+        return "nothing".into();
+    }
+    g.iter().map(|(m, n)| format!("{m}.{n}")).collect::<Vec<_>>().join(", ")
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or("").chars().take(160).collect()
+}
+
+/// Numbers blurred to `N` (the same bug at item 3 and at item 7 is one finding).
+pub fn blur(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_num = false;
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            if !in_num {
+                out.push('N');
+            }
+            in_num = true;
+        } else {
+            in_num = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The first few words of a crash message, blurred (`exit N; stderr: thread 'main'
+/// panicked at src/de.rs:N:N`), as a crash's class.
+fn blur_words(s: &str) -> String {
+    let s = s.split(" | ").next().unwrap_or(s);
+    blur(&s.chars().take(120).collect::<String>())
+}
+
+/// The opcodes of a (minimized) pickle, in order of first appearance, STOP left out: the
+/// part of a signature that says where the outcomes part (`PROTO+FRAME+SHORT_BINUNICODE`).
+/// Bytes that are no opcode end the list as `?`.
+pub fn ops_of(data: &[u8]) -> String {
+    let d = brine_codec::dis::genops(data);
+    let mut seen: Vec<String> = vec![];
+    for op in &d.ops {
+        let name = op.op.name().unwrap_or("?").to_string();
+        if name != "STOP" && !seen.contains(&name) {
+            seen.push(name);
+        }
+    }
+    if d.error.is_some() {
+        seen.push("?".into());
+    }
+    if seen.is_empty() {
+        "(empty)".into()
+    } else {
+        seen.join("+")
+    }
+}
+
+/// The deduplication signature: `status/opcodes/class`.
+pub fn signature(d: &Discrepancy, minimized: &[u8]) -> String {
+    format!("{}/{}/{}", d.status, ops_of(minimized), d.class)
+}
+
+/// What an answer was, as a node for KEY.json and reports.
+pub fn answer_node(a: &Answer) -> J {
+    let mut n = a.outcome.to_node();
+    if let (Some(g), J::Object(m)) = (&a.globals, &mut n) {
+        m.insert("globals".into(), J::Array(g.iter().map(|(x, y)| serde_json::json!([x, y])).collect()));
+    }
+    if let (Some(v), J::Object(m)) = (a.verdict, &mut n) {
+        m.insert("verdict".into(), J::from(v.name()));
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use brine_oracle::engine::Poison;
+    use serde_json::json;
+
+    fn err(c: &str) -> Outcome {
+        Outcome::Err { class: c.into(), message: String::new() }
+    }
+
+    #[test]
+    fn decoder_statuses() {
+        let one = Outcome::Ok(json!({"t":"int","v":"1"}));
+        let two = Outcome::Ok(json!({"t":"int","v":"2"}));
+        let l = Lenient::default();
+        let st = |r: &Outcome, py: Option<&Outcome>, a: Outcome, v: Values| {
+            decoder(r, py, &Answer::of(a), v, &l).map(|d| d.status)
+        };
+        assert_eq!(st(&one, None, one.clone(), Values::Full), None);
+        assert_eq!(st(&one, None, Outcome::Accepted, Values::Full), None);
+        assert_eq!(st(&one, None, two.clone(), Values::Full), Some("wrong-value"));
+        assert_eq!(st(&one, None, two.clone(), Values::None), None);
+        assert_eq!(st(&one, None, err("ValueError"), Values::Full), Some("should-accept"));
+        // Agreeing with CPython's pure-Python unpickler is implementation-defined.
+        assert_eq!(st(&one, Some(&err("KeyError")), err("ValueError"), Values::Full), None);
+        assert_eq!(st(&err("EOFError"), None, Outcome::Accepted, Values::None), Some("should-reject"));
+        assert_eq!(st(&err("EOFError"), None, err("ValueError"), Values::Full), None);
+        assert_eq!(st(&one, None, Outcome::Crashed("signal 11".into()), Values::Full), Some("crash"));
+        let time = Outcome::Poisoned(Poison::new(PoisonKind::Time, "10 s"));
+        assert_eq!(st(&one, None, time.clone(), Values::Full), Some("timeout"));
+        // A reference that hit a limit judges nothing.
+        assert_eq!(st(&time, None, err("X"), Values::Full), None);
+    }
+
+    #[test]
+    fn scanner_misses_and_fail_opens() {
+        let resolved = vec![("__builtin__".to_string(), "eval".to_string())];
+        let flags: BTreeSet<_> = [("builtins".to_string(), "eval".to_string())].into();
+        let mut a = Answer::of(Outcome::Accepted);
+        a.globals = Some(vec![("builtins".into(), "eval".into())]);
+        a.verdict = Some(ScanVerdict::Flagged);
+        assert_eq!(scanner(&resolved, &flags, &a), None, "old names are equal");
+        a.globals = Some(vec![]);
+        assert_eq!(scanner(&resolved, &flags, &a).map(|d| d.status), Some("miss"));
+        a.globals = Some(vec![("builtins".into(), "eval".into())]);
+        a.verdict = Some(ScanVerdict::Clean);
+        assert_eq!(scanner(&resolved, &flags, &a).map(|d| d.status), Some("fail-open"));
+        a.verdict = Some(ScanVerdict::Error);
+        assert_eq!(scanner(&resolved, &flags, &a), None);
+    }
+
+    #[test]
+    fn signatures() {
+        assert_eq!(ops_of(b"\x80\x04N."), "PROTO+NONE");
+        assert_eq!(ops_of(b"N\xff"), "NONE+?");
+        assert_eq!(blur("/items/12/v"), "/items/N/v");
+    }
+}

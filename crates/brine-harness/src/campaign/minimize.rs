@@ -1,0 +1,203 @@
+//! Delta debugging on bytes, keeping a discrepancy's kind (status and class).
+//!
+//! Pickles are opcode streams that build a tree, so reduction works on that first: every
+//! run of opcodes that leaves one item on the stack (a subtree, found from the opcode
+//! table's stack effects) is tried replaced by `NONE` or by one of its own subtrees
+//! (hoisting, as tree reducers do), which keeps a valid pickle valid where byte deletion
+//! would break it. Then whole opcodes go (the disassembler's boundaries: removing an opcode
+//! with its argument keeps the rest parseable), then ever smaller byte ranges (ddmin's
+//! complements), then single bytes. Candidates are tested in batches, since a
+//! test is a round trip to an adapter process and a batch spreads over its workers.
+
+/// Shrinks `data` while `keeps` says a candidate still shows the discrepancy. `keeps` gets a
+/// batch and answers for each. At most `budget` candidates are tested.
+pub fn minimize(data: &[u8], budget: usize, mut keeps: impl FnMut(&[Vec<u8>]) -> Vec<bool>) -> Vec<u8> {
+    let mut best = data.to_vec();
+    let mut spent = 0usize;
+    let mut try_batch = |cands: Vec<Vec<u8>>, best: &mut Vec<u8>, spent: &mut usize| -> bool {
+        let cands: Vec<Vec<u8>> = cands.into_iter().filter(|c| c.len() < best.len()).collect();
+        if cands.is_empty() || *spent >= budget {
+            return false;
+        }
+        let cands: Vec<Vec<u8>> = cands.into_iter().take(budget - *spent).collect();
+        *spent += cands.len();
+        let ok = keeps(&cands);
+        // The smallest candidate that keeps it.
+        match cands.into_iter().zip(ok).filter(|(_, k)| *k).map(|(c, _)| c).min_by_key(Vec::len) {
+            Some(c) => {
+                *best = c;
+                true
+            }
+            None => false,
+        }
+    };
+    loop {
+        let before = best.len();
+        // 0. Subtrees replaced by NONE or hoisted.
+        try_batch(subtree_candidates(&best), &mut best, &mut spent);
+        // 1. Whole opcodes, one at a time (each candidate drops one).
+        let cands: Vec<Vec<u8>> = op_spans(&best).iter().map(|&(s, e)| cut(&best, s, e)).collect();
+        try_batch(cands, &mut best, &mut spent);
+        // 2. ddmin: complements of n chunks, n doubling up to single bytes.
+        let mut n = 2usize;
+        while n <= best.len().max(1) && spent < budget {
+            let chunk = best.len().div_ceil(n);
+            let cands: Vec<Vec<u8>> =
+                (0..n).map(|i| cut(&best, (i * chunk).min(best.len()), ((i + 1) * chunk).min(best.len()))).collect();
+            if try_batch(cands, &mut best, &mut spent) {
+                n = (n - 1).max(2);
+            } else {
+                n *= 2;
+            }
+        }
+        if best.len() >= before || spent >= budget {
+            break;
+        }
+    }
+    best
+}
+
+/// Candidates replacing one subtree (a run of opcodes leaving one item) by `NONE` or by a
+/// subtree inside it, smallest results first.
+fn subtree_candidates(b: &[u8]) -> Vec<Vec<u8>> {
+    use brine_codec::opcodes::Pops;
+    let d = brine_codec::dis::genops(b);
+    let ops = &d.ops;
+    let end = |i: usize| ops.get(i + 1).map_or_else(|| d.error.as_ref().map_or(b.len(), |e| e.pos), |o| o.pos);
+    // Each stack entry: (first op index of the run that produced it, is a mark).
+    let mut stack: Vec<(usize, bool)> = vec![];
+    // (first op, last op) of every subtree of more than one op.
+    let mut trees: Vec<(usize, usize)> = vec![];
+    for (i, op) in ops.iter().enumerate() {
+        let Some(info) = op.op.info() else { break };
+        if op.op == brine_codec::Opcode::MARK {
+            stack.push((i, true));
+            continue;
+        }
+        let mut first = i;
+        match info.stack.pops {
+            Pops::Fixed(n) => {
+                for _ in 0..n {
+                    match stack.pop() {
+                        Some((s, _)) => first = first.min(s),
+                        None => return vec![],
+                    }
+                }
+            }
+            Pops::Mark(k) => {
+                loop {
+                    match stack.pop() {
+                        Some((s, mark)) => {
+                            first = first.min(s);
+                            if mark {
+                                break;
+                            }
+                        }
+                        None => return vec![],
+                    }
+                }
+                for _ in 0..k {
+                    match stack.pop() {
+                        Some((s, _)) => first = first.min(s),
+                        None => return vec![],
+                    }
+                }
+            }
+        }
+        for _ in 0..info.stack.pushes {
+            stack.push((first, false));
+        }
+        if info.stack.pushes == 1 && first < i {
+            trees.push((first, i));
+        }
+    }
+    let bytes_of = |(s, e): (usize, usize)| (ops[s].pos, end(e));
+    let mut cands = vec![];
+    for &t in &trees {
+        let (s, e) = bytes_of(t);
+        let mut none = b[..s].to_vec();
+        none.push(b'N');
+        none.extend_from_slice(&b[e..]);
+        cands.push(none);
+        for &inner in trees.iter().filter(|&&u| u != t && u.0 >= t.0 && u.1 <= t.1) {
+            let (is, ie) = bytes_of(inner);
+            let mut hoisted = b[..s].to_vec();
+            hoisted.extend_from_slice(&b[is..ie]);
+            hoisted.extend_from_slice(&b[e..]);
+            cands.push(hoisted);
+        }
+    }
+    cands.sort_by_key(Vec::len);
+    cands.dedup();
+    cands.truncate(256);
+    cands
+}
+
+fn cut(b: &[u8], s: usize, e: usize) -> Vec<u8> {
+    let mut v = b[..s].to_vec();
+    v.extend_from_slice(&b[e..]);
+    v
+}
+
+/// (start, end) of each opcode the disassembler reads, then of the unparsed tail.
+fn op_spans(b: &[u8]) -> Vec<(usize, usize)> {
+    let d = brine_codec::dis::genops(b);
+    let mut starts: Vec<usize> = d.ops.iter().map(|o| o.pos).collect();
+    if let Some(e) = &d.error {
+        if !starts.contains(&e.pos) && e.pos < b.len() {
+            starts.push(e.pos);
+        }
+    }
+    let end_of_ops = d.ops.last().map(|_| {
+        // After the last op: STOP ends it (1 byte); an error position ends it otherwise.
+        d.error.as_ref().map_or(b.len(), |e| e.pos)
+    });
+    let mut spans = vec![];
+    for (i, &s) in starts.iter().enumerate() {
+        let e = starts.get(i + 1).copied().unwrap_or_else(|| end_of_ops.unwrap_or(b.len()).max(s + 1).min(b.len()));
+        if e > s {
+            spans.push((s, e));
+        }
+    }
+    if let Some(&(_, last)) = spans.last() {
+        if last < b.len() {
+            spans.push((last, b.len()));
+        }
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_only_what_matters() {
+        // The "bug": any pickle holding a FRAME opcode byte (0x95) followed later by 'N'.
+        let data = b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01K\x02\x86N.";
+        let shows = |c: &[u8]| c.iter().position(|&b| b == 0x95).is_some_and(|i| c[i..].contains(&b'N'));
+        let m = minimize(data, 10_000, |cs| cs.iter().map(|c| shows(c)).collect());
+        assert_eq!(m, b"\x95N");
+    }
+
+    #[test]
+    fn hoists_subtrees_of_valid_pickles() {
+        // The "bug": a SHORT_BINSTRING anywhere, in a valid pickle (byte deletions break it).
+        let data = b"\x80\x02]q\x00(K\x01K\x02U\x01a\x86e.";
+        let valid = |c: &[u8]| brine_codec::decode(c).is_ok();
+        let m = minimize(data, 10_000, |cs| cs.iter().map(|c| valid(c) && c.contains(&b'U')).collect());
+        assert_eq!(m, b"U\x01a.");
+    }
+
+    #[test]
+    fn respects_the_budget() {
+        let data = vec![b'N'; 200];
+        let mut tested = 0;
+        let m = minimize(&data, 50, |cs| {
+            tested += cs.len();
+            cs.iter().map(|c| !c.is_empty()).collect()
+        });
+        assert!(tested <= 50, "{tested}");
+        assert!(m.len() < 200);
+    }
+}
