@@ -10,7 +10,8 @@ unpicklers disagree, or the outcome is a resource limit). corpus/manifest.json l
 case; `cargo xtask conformance` fails when one goes missing.
 
 Cases are drawn from conformance/decode/*.jsonl (every hand-written case, every CPython test
-pickle and stdlib value, and mutations chosen for new (opcode, exception) pairs) and their
+pickle and stdlib value, mutations chosen for new (opcode, exception) pairs, and every campaign
+finding promoted by scripts/promote_findings.py) and their
 expectations are recomputed here, live, by the sandboxed CPython in brine_sandbox.py: nothing
 is typed by hand. Deterministic for a given conformance/ and interpreter (the script
 re-executes itself with PYTHONHASHSEED=0, as gen_conformance.py does).
@@ -27,6 +28,7 @@ PROVENANCE = {
     "handwritten": "hand-written",
     "pickletester": "CPython test: Lib/test/pickletester.py",
     "mutation": "generated: mutation of a CPython pickle (truncate/flip/insert/delete)",
+    "campaign": "generated: a campaign finding against another implementation (cargo xtask fuzz --impl), minimized",
 }
 MAX_PICKLE = 64 * 1024
 LIMIT_TYPES = {"MemoryError", "RecursionError", "Timeout"}
@@ -96,6 +98,9 @@ def main():
             seen_fail.add(key)
             diffs.add(dkey)
             chosen.append(v)
+    # Campaign findings (scripts/promote_findings.py) are each a distinct discrepancy of some
+    # implementation: all of them go in, whatever --max says.
+    chosen.extend(v for path in sb.jsonl_shards(src, "campaigns") for v in read_jsonl(path))
     os.makedirs(args.out, exist_ok=True)
     for f in os.listdir(args.out):
         if f.endswith((".pkl", ".json")) and f[:2] in ("y_", "n_", "i_"):

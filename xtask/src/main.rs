@@ -10,6 +10,7 @@ mod conformance;
 mod findings;
 mod fuzz;
 mod matrix;
+mod promote;
 mod triage;
 mod util;
 
@@ -30,6 +31,7 @@ const COMMANDS: &[Command] = &[
     ("fuzz", "build and run the cargo-fuzz targets for a time budget, triage, morning report", fuzz::run),
     ("triage", "classify, deduplicate and minimize fuzz crashes; propose corpus cases", triage::run),
     ("findings", "docs/findings.md from the campaigns (fuzz --impl) and the matrix", findings::run),
+    ("promote", "campaign findings the corpus lacks become corpus cases (CPython-made expectations)", promote::run),
 ];
 
 fn main() -> ExitCode {

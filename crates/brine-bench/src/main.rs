@@ -13,9 +13,12 @@
 //! checks per second. brine is timed twice more through its zero-copy API: `decode_shared`
 //! (long strs and bytes are windows into the input) and `encode_parts` (payloads of 64 KiB
 //! or more spliced in by reference), the peers' nearest equivalents being none.
-//! `BRINE_BENCH_ONLY=ints_1m,strs_200k` limits the workloads.
+//! `BRINE_BENCH_ONLY=ints_1m,strs_200k` limits the workloads. Then the adapters
+//! (`adapters.rs`): persistent against per-case cases/s, campaign cases/s, and the matrix's
+//! last wall time.
 //! Writes target/bench/report.{md,json}.
 
+mod adapters;
 mod alloc;
 /// The workload files and the best-of timing loop, shared with brine-codec's own benches.
 #[path = "../../brine-codec/benches/common/mod.rs"]
@@ -166,7 +169,8 @@ fn main() {
     let memcpy = memcpy_bandwidth();
     let checks = if std::env::var_os("BRINE_BENCH_NO_CHECKS").is_some() { (0.0, 0.0) } else { oracle_checks_per_second() };
     let fuzz = fuzz_execs();
-    write_report(&info.version, &rows, memcpy, checks, &fuzz);
+    let adapters = brine_codec::with_big_stack(|| adapters::measure(&root()));
+    write_report(&info.version, &rows, memcpy, checks, &fuzz, adapters);
 }
 
 /// memcpy bandwidth on 64 MiB, MB/s.
@@ -240,7 +244,14 @@ fn fuzz_execs() -> Vec<(String, f64)> {
     out
 }
 
-fn write_report(py: &str, rows: &[Row], memcpy: Memcpy, checks: (f64, f64), fuzz: &[(String, f64)]) {
+fn write_report(
+    py: &str,
+    rows: &[Row],
+    memcpy: Memcpy,
+    checks: (f64, f64),
+    fuzz: &[(String, f64)],
+    adapters: Option<(Vec<adapters::AdapterRow>, Option<serde_json::Value>)>,
+) {
     let mut md = String::new();
     let machine = format!(
         "{} cores, {}; CPython {}",
@@ -328,13 +339,19 @@ fn write_report(py: &str, rows: &[Row], memcpy: Memcpy, checks: (f64, f64), fuzz
     } else {
         let _ = writeln!(md, "\nFuzz targets (last `cargo xtask fuzz` campaign): {}", fuzz.iter().map(|(n, e)| format!("{n} {e:.0} execs/s")).collect::<Vec<_>>().join(", "));
     }
+    let adapters_json = adapters.map(|(rows, last)| {
+        let (text, j) = adapters::report(&rows, &last);
+        md.push_str(&text);
+        j
+    });
     println!("{md}");
     let out = root().join("target/bench");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("report.md"), &md).unwrap();
     let j = json!({"machine": machine, "memcpy_mbps": {"fresh": memcpy.fresh, "warm": memcpy.warm}, "rows": js,
         "oracle_checks_per_s": {"codec_vs_c": checks.0, "codec_vs_c_vs_python": checks.1},
-        "fuzz_execs_per_s": fuzz.iter().map(|(n, e)| json!({"target": n, "execs_per_s": e})).collect::<Vec<_>>()});
+        "fuzz_execs_per_s": fuzz.iter().map(|(n, e)| json!({"target": n, "execs_per_s": e})).collect::<Vec<_>>(),
+        "adapters": adapters_json});
     std::fs::write(out.join("report.json"), serde_json::to_string_pretty(&j).unwrap()).unwrap();
     eprintln!("wrote target/bench/report.md and report.json");
 }

@@ -9,52 +9,119 @@
 //! complements), then single bytes. Candidates are tested in batches, since a
 //! test is a round trip to an adapter process and a batch spreads over its workers.
 
+/// Candidates tested per round trip: enough to keep every adapter worker busy, few enough
+/// that the first success is not paid for by many wasted tests.
+const CHUNK: usize = 16;
+
 /// Shrinks `data` while `keeps` says a candidate still shows the discrepancy. `keeps` gets a
 /// batch and answers for each. At most `budget` candidates are tested.
 pub fn minimize(data: &[u8], budget: usize, mut keeps: impl FnMut(&[Vec<u8>]) -> Vec<bool>) -> Vec<u8> {
     let mut best = data.to_vec();
     let mut spent = 0usize;
-    let mut try_batch = |cands: Vec<Vec<u8>>, best: &mut Vec<u8>, spent: &mut usize| -> bool {
-        let cands: Vec<Vec<u8>> = cands.into_iter().filter(|c| c.len() < best.len()).collect();
-        if cands.is_empty() || *spent >= budget {
-            return false;
-        }
-        let cands: Vec<Vec<u8>> = cands.into_iter().take(budget - *spent).collect();
-        *spent += cands.len();
-        let ok = keeps(&cands);
-        // The smallest candidate that keeps it.
-        match cands.into_iter().zip(ok).filter(|(_, k)| *k).map(|(c, _)| c).min_by_key(Vec::len) {
-            Some(c) => {
-                *best = c;
-                true
-            }
-            None => false,
-        }
-    };
-    loop {
-        let before = best.len();
-        // 0. Subtrees replaced by NONE or hoisted.
-        try_batch(subtree_candidates(&best), &mut best, &mut spent);
-        // 1. Whole opcodes, one at a time (each candidate drops one).
-        let cands: Vec<Vec<u8>> = op_spans(&best).iter().map(|&(s, e)| cut(&best, s, e)).collect();
-        try_batch(cands, &mut best, &mut spent);
-        // 2. ddmin: complements of n chunks, n doubling up to single bytes.
-        let mut n = 2usize;
-        while n <= best.len().max(1) && spent < budget {
-            let chunk = best.len().div_ceil(n);
-            let cands: Vec<Vec<u8>> =
-                (0..n).map(|i| cut(&best, (i * chunk).min(best.len()), ((i + 1) * chunk).min(best.len()))).collect();
-            if try_batch(cands, &mut best, &mut spent) {
-                n = (n - 1).max(2);
-            } else {
-                n *= 2;
+    // Passes, coarse to fine; after any success the first pass starts again.
+    let passes: [fn(&[u8]) -> Vec<Vec<u8>>; 5] =
+        [subtree_candidates, truncations, op_deletions, arg_shrinks, ddmin_candidates];
+    'outer: while spent < budget {
+        for pass in passes {
+            let mut cands = pass(&best);
+            cands.retain(|c| c.len() < best.len());
+            for chunk in cands.chunks(CHUNK) {
+                if spent >= budget {
+                    break 'outer;
+                }
+                let chunk = &chunk[..chunk.len().min(budget - spent)];
+                spent += chunk.len();
+                let ok = keeps(chunk);
+                if let Some(c) = chunk.iter().zip(ok).filter(|(_, k)| *k).map(|(c, _)| c).min_by_key(|c| c.len()) {
+                    best = c.clone();
+                    continue 'outer;
+                }
             }
         }
-        if best.len() >= before || spent >= budget {
-            break;
-        }
+        break;
     }
     best
+}
+
+/// Every prefix ending at an opcode boundary, closed with STOP, shortest first.
+fn truncations(b: &[u8]) -> Vec<Vec<u8>> {
+    let d = brine_codec::dis::genops(b);
+    d.ops
+        .iter()
+        .map(|o| {
+            let mut v = b[..o.pos].to_vec();
+            v.push(b'.');
+            v
+        })
+        .collect()
+}
+
+/// The pickle without one of its opcodes (or its unparsed tail), largest removals first.
+fn op_deletions(b: &[u8]) -> Vec<Vec<u8>> {
+    let mut spans = op_spans(b);
+    spans.sort_by_key(|&(s, e)| std::cmp::Reverse(e - s));
+    spans.into_iter().map(|(s, e)| cut(b, s, e)).collect()
+}
+
+/// Length-prefixed arguments (strs, bytes) with part of their payload removed and the length
+/// rewritten: halves, then quarters, ... down to single bytes, at most 64 per opcode.
+fn arg_shrinks(b: &[u8]) -> Vec<Vec<u8>> {
+    use brine_codec::opcodes::ArgKind;
+    let d = brine_codec::dis::genops(b);
+    let mut out = vec![];
+    for op in &d.ops {
+        let Some(info) = op.op.info() else { continue };
+        let width = match info.arg {
+            ArgKind::String1 | ArgKind::Bytes1 | ArgKind::UnicodeString1 => 1,
+            ArgKind::String4 | ArgKind::Bytes4 | ArgKind::UnicodeString4 => 4,
+            ArgKind::Bytes8 | ArgKind::Bytearray8 | ArgKind::UnicodeString8 => 8,
+            _ => continue,
+        };
+        let at = op.pos + 1;
+        let Some(len_bytes) = b.get(at..at + width) else { continue };
+        let len = len_bytes.iter().rev().fold(0u64, |acc, &x| (acc << 8) | u64::from(x)) as usize;
+        let start = at + width;
+        if len == 0 || start + len > b.len() {
+            continue;
+        }
+        let mut size = len.div_ceil(2);
+        let mut made = 0;
+        'sizes: while size >= 1 {
+            for i in 0..len.div_ceil(size) {
+                let (s, e) = (start + i * size, (start + (i + 1) * size).min(start + len));
+                let new_len = (len - (e - s)) as u64;
+                let mut v = b[..at].to_vec();
+                v.extend_from_slice(&new_len.to_le_bytes()[..width]);
+                v.extend_from_slice(&b[start..s]);
+                v.extend_from_slice(&b[e..]);
+                out.push(v);
+                made += 1;
+                if made >= 64 {
+                    break 'sizes;
+                }
+            }
+            if size == 1 {
+                break;
+            }
+            size = size.div_ceil(2);
+        }
+    }
+    out
+}
+
+/// ddmin's complements: the pickle without one chunk, chunks of half its length, then a
+/// quarter, ... down to single bytes.
+fn ddmin_candidates(b: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = vec![];
+    let mut size = b.len().div_ceil(2);
+    while size >= 1 {
+        out.extend((0..b.len().div_ceil(size)).map(|i| cut(b, i * size, ((i + 1) * size).min(b.len()))));
+        if size == 1 {
+            break;
+        }
+        size = size.div_ceil(2);
+    }
+    out
 }
 
 /// Candidates replacing one subtree (a run of opcodes leaving one item) by `NONE` or by a

@@ -63,6 +63,8 @@ pub struct CampaignOptions {
     pub minimize_budget: usize,
     /// Where to write (default target/campaigns/NAME).
     pub out: Option<PathBuf>,
+    /// Where the adapter directory is looked for (default conformance/adapters).
+    pub adapters_dir: Option<PathBuf>,
     /// Progress on stderr.
     pub progress: bool,
 }
@@ -78,8 +80,9 @@ impl Default for CampaignOptions {
             timeout: Duration::from_secs(10),
             memory_mb: 4096,
             per_kind: 8,
-            minimize_budget: 3000,
+            minimize_budget: 6000,
             out: None,
+            adapters_dir: None,
             progress: true,
         }
     }
@@ -196,11 +199,14 @@ struct Target {
 /// Runs a campaign; writes its files and returns the report. Call on a big stack.
 pub fn run(root: &Path, o: &CampaignOptions) -> Result<CampaignReport, String> {
     let start = Instant::now();
-    let adapter = matrix::adapters(root)?
+    let base = o.adapters_dir.clone().unwrap_or_else(|| root.join("conformance/adapters"));
+    let adapter = matrix::adapters_in(&base)?
         .into_iter()
         .find(|a| a.name == o.adapter)
-        .ok_or_else(|| format!("no adapter {:?} under conformance/adapters", o.adapter))?;
-    matrix::install(root, &adapter, false)?;
+        .ok_or_else(|| format!("no adapter {:?} under {}", o.adapter, base.display()))?;
+    if adapter.dir.join("install.sh").is_file() {
+        matrix::install(root, &adapter, false)?;
+    }
     let meta = |k: &str| adapter.meta.get(k).cloned().unwrap_or(J::Null);
     let values = match meta("values").as_str() {
         Some("full") => Values::Full,
@@ -212,7 +218,7 @@ pub fn run(root: &Path, o: &CampaignOptions) -> Result<CampaignReport, String> {
     let lenient = Lenient::parse(lenient_names.iter().map(String::as_str))?;
     let persistent = meta("persistent").as_bool().unwrap_or(false);
     let scanner = meta("scanner").as_bool().unwrap_or(false);
-    let run_cmd = format!("conformance/adapters/{}/run", adapter.name);
+    let run_cmd = adapter.dir.join("run").display().to_string();
     let limits = Limits { timeout: o.timeout, memory_mb: o.memory_mb };
     let engine = AdapterEngine::new(&adapter.name, &run_cmd, root, persistent, limits.clone(), o.jobs);
     let alone = AdapterEngine::new(&adapter.name, &run_cmd, root, false, limits, 1);

@@ -19,30 +19,20 @@ use std::io::{BufRead, Read, Write};
 /// Runs the adapter side named by `mode`; returns the exit status. Call on a big stack.
 pub fn run(mode: &str) -> Result<u8, String> {
     if mode != "decode" && mode != "encode" {
-        return Err(format!(
-            "brine adapter: unknown mode {mode:?} (decode or encode)"
-        ));
+        return Err(format!("brine adapter: unknown mode {mode:?} (decode or encode)"));
     }
     if std::env::var("BRINE_PERSISTENT").as_deref() == Ok("1") {
         return serve(mode == "encode");
     }
     let mut input = Vec::new();
-    std::io::stdin()
-        .read_to_end(&mut input)
-        .map_err(|e| format!("stdin: {e}"))?;
-    let env_num = |k: &str| {
-        std::env::var(k)
-            .ok()
-            .and_then(|s| s.trim().parse::<usize>().ok())
-    };
+    std::io::stdin().read_to_end(&mut input).map_err(|e| format!("stdin: {e}"))?;
+    let env_num = |k: &str| std::env::var(k).ok().and_then(|s| s.trim().parse::<usize>().ok());
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if mode == "decode" {
         let extensions = match std::env::var("BRINE_EXTENSIONS") {
             Ok(s) if !s.trim().is_empty() => {
-                let reg = serde_json::from_str(&s)
-                    .map_err(|e| e.to_string())
-                    .and_then(|v| extension_registry(&v));
+                let reg = serde_json::from_str(&s).map_err(|e| e.to_string()).and_then(|v| extension_registry(&v));
                 match reg {
                     Ok(reg) => reg,
                     Err(e) => {
@@ -54,12 +44,9 @@ pub fn run(mode: &str) -> Result<u8, String> {
             }
             _ => HashMap::new(),
         };
-        let (code, mut text) =
-            decode_case(&input, env_num("BRINE_BUFFERS").unwrap_or(0), extensions);
+        let (code, mut text) = decode_case(&input, env_num("BRINE_BUFFERS").unwrap_or(0), extensions);
         text.push('\n');
-        out.write_all(text.as_bytes())
-            .and_then(|_| out.flush())
-            .map_err(|e| e.to_string())?;
+        out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| e.to_string())?;
         return Ok(code);
     }
     let text = String::from_utf8(input).map_err(|_| "stdin is not UTF-8".to_string())?;
@@ -73,9 +60,7 @@ pub fn run(mode: &str) -> Result<u8, String> {
     let protocol = env_num("BRINE_PROTOCOL").unwrap_or(4).min(255) as u8;
     match encode_case(&doc, protocol) {
         Ok(bytes) => {
-            out.write_all(&bytes)
-                .and_then(|_| out.flush())
-                .map_err(|e| e.to_string())?;
+            out.write_all(&bytes).and_then(|_| out.flush()).map_err(|e| e.to_string())?;
             Ok(0)
         }
         Err(e) => {
@@ -87,21 +72,11 @@ pub fn run(mode: &str) -> Result<u8, String> {
 
 /// One decoder case: the exit status and the node (value or error node) as JSON text.
 /// `buffers` 0 means no `buffers=` argument, as the per-case BRINE_BUFFERS does.
-fn decode_case(
-    input: &[u8],
-    buffers: usize,
-    extensions: HashMap<i64, (String, String)>,
-) -> (u8, String) {
-    let opts = brine_codec::DecodeOptions {
-        buffers: Some(buffers).filter(|n| *n > 0),
-        extensions,
-        ..Default::default()
-    };
+fn decode_case(input: &[u8], buffers: usize, extensions: HashMap<i64, (String, String)>) -> (u8, String) {
+    let opts =
+        brine_codec::DecodeOptions { buffers: Some(buffers).filter(|n| *n > 0), extensions, ..Default::default() };
     let r = brine_codec::decode_with(input, &opts);
-    (
-        if r.is_ok() { 0 } else { 1 },
-        brine_codec::json::result_to_json(&r),
-    )
+    (if r.is_ok() { 0 } else { 1 }, brine_codec::json::result_to_json(&r))
 }
 
 /// One encoder case: the pickle bytes, or why the codec refuses the document.
@@ -148,11 +123,7 @@ fn serve(encoding: bool) -> Result<u8, String> {
     let mut line = Vec::new();
     loop {
         line.clear();
-        if input
-            .read_until(b'\n', &mut line)
-            .map_err(|e| format!("stdin: {e}"))?
-            == 0
-        {
+        if input.read_until(b'\n', &mut line).map_err(|e| format!("stdin: {e}"))? == 0 {
             return Ok(0);
         }
         let answer = match std::str::from_utf8(&line) {
@@ -169,25 +140,18 @@ fn serve(encoding: bool) -> Result<u8, String> {
         };
         answer.push('\n');
         let mut out = stdout.lock();
-        out.write_all(answer.as_bytes())
-            .and_then(|_| out.flush())
-            .map_err(|e| e.to_string())?;
+        out.write_all(answer.as_bytes()).and_then(|_| out.flush()).map_err(|e| e.to_string())?;
     }
 }
 
 /// The answer line (without its newline) for one request line.
 fn answer(line: &str, encoding: bool) -> Result<String, String> {
-    let req =
-        brine_codec::json::parse_deep(line.trim_end()).map_err(|e| format!("bad request: {e}"))?;
+    let req = brine_codec::json::parse_deep(line.trim_end()).map_err(|e| format!("bad request: {e}"))?;
     let case = req.get("case").cloned().unwrap_or(serde_json::Value::Null);
     let mut out = format!(r#"{{"case":{},"exit":"#, case);
     if encoding {
         let doc = req.get("document").ok_or("request without \"document\"")?;
-        let protocol = req
-            .get("protocol")
-            .and_then(|p| p.as_u64())
-            .unwrap_or(4)
-            .min(255) as u8;
+        let protocol = req.get("protocol").and_then(|p| p.as_u64()).unwrap_or(4).min(255) as u8;
         match encode_case(doc, protocol) {
             Ok(bytes) => {
                 out.push_str(r#"0,"pickle":""#);

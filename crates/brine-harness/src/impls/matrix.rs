@@ -57,7 +57,12 @@ impl Adapter {
 
 /// The adapters, by adapter.json "order" then name.
 pub fn adapters(root: &Path) -> Result<Vec<Adapter>, String> {
-    let base = root.join("conformance/adapters");
+    adapters_in(&root.join("conformance/adapters"))
+}
+
+/// The adapter directories under `base` (each with an adapter.json).
+pub fn adapters_in(base: &Path) -> Result<Vec<Adapter>, String> {
+    let base = base.to_path_buf();
     let mut out = vec![];
     for e in std::fs::read_dir(&base).map_err(|e| format!("{}: {e}", base.display()))? {
         let dir = e.map_err(|e| e.to_string())?.path();
