@@ -83,12 +83,36 @@ pub fn decoder(reference: &Outcome, python: Option<&Outcome>, answer: &Answer, v
             match brine_codec::json::compare(&w, &h) {
                 Ok(()) => None,
                 Err(m) if !agrees_with_python(got) => {
-                    d("wrong-value", blur(&m.path), format!("at {}: {}", m.path, m.what))
+                    d("wrong-value", value_class(&w, &h, &m.path), format!("at {}: {}", m.path, m.what))
                 }
                 Err(_) => None,
             }
         }
         _ => None,
+    }
+}
+
+/// A wrong value's class: the node types where the documents part (`str≠bytes`, or
+/// `int value` when the types agree), which does not change as minimization moves the place.
+fn value_class(want: &J, have: &J, path: &str) -> String {
+    let type_at = |doc: &J| -> String {
+        // The deepest node on the path that has a type.
+        let mut p = path.trim_end_matches('/').to_string();
+        loop {
+            if let Some(t) = doc.pointer(&p).and_then(|n| n.get("t")).and_then(J::as_str) {
+                return t.to_string();
+            }
+            match p.rfind('/') {
+                Some(i) => p.truncate(i),
+                None => return doc.get("t").and_then(J::as_str).unwrap_or("?").to_string(),
+            }
+        }
+    };
+    let (a, b) = (type_at(want), type_at(have));
+    if a == b {
+        format!("{a} value")
+    } else {
+        format!("{a}≠{b}")
     }
 }
 
@@ -123,21 +147,22 @@ pub fn scanner(resolved: &[(String, String)], flags: &BTreeSet<(String, String)>
     }
     let norm = |(m, n): &(String, String)| (normalize_module(m).to_string(), n.clone());
     let reported: BTreeSet<(String, String)> = answer.globals.iter().flatten().map(norm).collect();
-    if answer.globals.is_some() {
-        if let Some(missed) = resolved.iter().map(norm).find(|g| !reported.contains(g)) {
-            return d(
-                "miss",
-                format!("{}.{}", missed.0, missed.1),
-                format!("CPython resolves {}.{}; the scanner reports {}", missed.0, missed.1, list(&reported)),
-            );
-        }
-    }
+    // A fail-open is the graver of the two: the file gets through.
     if answer.verdict == Some(ScanVerdict::Clean) {
         if let Some(g) = resolved.iter().map(norm).find(|g| flags.contains(g)) {
             return d(
                 "fail-open",
-                format!("{}.{}", g.0, g.1),
+                String::new(),
                 format!("verdict clean; CPython resolves {}.{}, which the scanner flags in a plain pickle", g.0, g.1),
+            );
+        }
+    }
+    if answer.globals.is_some() {
+        if let Some(missed) = resolved.iter().map(norm).find(|g| !reported.contains(g)) {
+            return d(
+                "miss",
+                String::new(),
+                format!("CPython resolves {}.{}; the scanner reports {}", missed.0, missed.1, list(&reported)),
             );
         }
     }
@@ -202,9 +227,66 @@ pub fn ops_of(data: &[u8]) -> String {
     }
 }
 
-/// The deduplication signature: `status/opcodes/class`.
+/// The deduplication signature: `status/opcodes/class`; for a scanner's miss or fail-open,
+/// `status/features` (see [`features_of`]), since a scanner is bypassed by a way of naming a
+/// global, whatever the global and whatever filler minimization could not remove.
 pub fn signature(d: &Discrepancy, minimized: &[u8]) -> String {
-    format!("{}/{}/{}", d.status, ops_of(minimized), d.class)
+    match d.status {
+        "miss" | "fail-open" => format!("{}/{}", d.status, features_of(minimized)),
+        _ => format!("{}/{}/{}", d.status, ops_of(minimized), d.class),
+    }
+}
+
+/// How a pickle names its globals, as the ways scanners are bypassed: the resolving opcodes
+/// (GLOBAL, STACK_GLOBAL, INST, OBJ, EXT), and what feeds them (memo fetches, DUP, str
+/// opcodes other than the ones picklers write, frames, non-ASCII names), whether the stream
+/// ends without STOP (`no-stop`: the payload runs before the error) and whether bytes follow
+/// STOP (`after-stop`).
+pub fn features_of(data: &[u8]) -> String {
+    let d = brine_codec::dis::genops(data);
+    let mut f: BTreeSet<&'static str> = BTreeSet::new();
+    for op in &d.ops {
+        let name = op.op.name().unwrap_or("?");
+        let feature = match name {
+            "GLOBAL" | "STACK_GLOBAL" | "INST" | "OBJ" | "REDUCE" | "NEWOBJ" | "NEWOBJ_EX" | "BUILD" | "DUP" | "FRAME" => name,
+            "EXT1" | "EXT2" | "EXT4" => "EXT",
+            "GET" | "BINGET" | "LONG_BINGET" => "memo-get",
+            "STRING" | "BINSTRING" | "SHORT_BINSTRING" => "bytes-str",
+            "UNICODE" => "unicode-line",
+            _ => continue,
+        };
+        f.insert(feature);
+    }
+    // An opcode the disassembler stopped at (pickletools rejects a GLOBAL line that is not
+    // ASCII-decodable, which CPython's unpickler reads as UTF-8).
+    if let Some(e) = &d.error {
+        match data.get(e.pos) {
+            Some(b'c') => {
+                f.insert("GLOBAL");
+            }
+            Some(b'i') => {
+                f.insert("INST");
+            }
+            _ => {}
+        }
+    }
+    if (f.contains("GLOBAL") || f.contains("INST")) && !data.is_ascii() {
+        f.insert("non-ascii");
+    }
+    match (&d.error, d.ops.last()) {
+        (Some(_), _) => {
+            f.insert("no-stop");
+        }
+        (None, Some(stop)) if stop.pos + 1 < data.len() => {
+            f.insert("after-stop");
+        }
+        _ => {}
+    }
+    if f.is_empty() {
+        "(none)".into()
+    } else {
+        f.into_iter().collect::<Vec<_>>().join("+")
+    }
 }
 
 /// What an answer was, as a node for KEY.json and reports.

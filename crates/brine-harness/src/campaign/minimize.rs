@@ -135,6 +135,8 @@ fn subtree_candidates(b: &[u8]) -> Vec<Vec<u8>> {
     let mut stack: Vec<(usize, bool)> = vec![];
     // (first op, last op) of every subtree of more than one op.
     let mut trees: Vec<(usize, usize)> = vec![];
+    // (first op, POP or POP_MARK): a value made and thrown away, removable as a whole.
+    let mut drops: Vec<(usize, usize)> = vec![];
     for (i, op) in ops.iter().enumerate() {
         let Some(info) = op.op.info() else { break };
         if op.op == brine_codec::Opcode::MARK {
@@ -177,9 +179,16 @@ fn subtree_candidates(b: &[u8]) -> Vec<Vec<u8>> {
         if info.stack.pushes == 1 && first < i {
             trees.push((first, i));
         }
+        if matches!(info.name, "POP" | "POP_MARK") {
+            drops.push((first, i));
+        }
     }
     let bytes_of = |(s, e): (usize, usize)| (ops[s].pos, end(e));
     let mut cands = vec![];
+    for &d in &drops {
+        let (s, e) = bytes_of(d);
+        cands.push(cut(b, s, e));
+    }
     for &t in &trees {
         let (s, e) = bytes_of(t);
         let mut none = b[..s].to_vec();
@@ -253,7 +262,7 @@ mod tests {
         let data = b"\x80\x02]q\x00(K\x01K\x02U\x01a\x86e.";
         let valid = |c: &[u8]| brine_codec::decode(c).is_ok();
         let m = minimize(data, 10_000, |cs| cs.iter().map(|c| valid(c) && c.contains(&b'U')).collect());
-        assert_eq!(m, b"U\x01a.");
+        assert_eq!(m, b"U\x00.");
     }
 
     #[test]

@@ -57,7 +57,8 @@ pub struct CampaignOptions {
     /// Adapter address-space limit, MiB.
     pub memory_mb: u64,
     /// Minimizations per discrepancy kind (status and class): more finds more signatures
-    /// of a common kind, at the cost of adapter time.
+    /// of a common kind, at the cost of adapter time (a case holding every opcode of a
+    /// finding of its kind is counted as that finding, not minimized). Defaults to 16.
     pub per_kind: usize,
     /// Adapter calls one minimization may make.
     pub minimize_budget: usize,
@@ -79,7 +80,7 @@ impl Default for CampaignOptions {
             jobs: 2,
             timeout: Duration::from_secs(10),
             memory_mb: 4096,
-            per_kind: 8,
+            per_kind: 16,
             minimize_budget: 6000,
             out: None,
             adapters_dir: None,
@@ -120,8 +121,9 @@ pub struct Finding {
     pub case_index: u64,
     /// Original (unminimized) size.
     pub original_len: usize,
-    /// Cases whose discrepancy minimized to this signature, plus unminimized cases of the
-    /// same kind once its minimizations were spent (an estimate of how common it is).
+    /// Cases whose discrepancy minimized to this signature, plus cases of the same kind that
+    /// hold every opcode of the reproducer (taken for the same finding without minimizing):
+    /// an estimate of how common it is.
     pub hits: u64,
     /// A corpus case showing the same kind with the same opcodes, if any.
     pub covered_by: Option<String>,
@@ -188,12 +190,24 @@ impl CampaignReport {
 struct Target {
     adapter: Adapter,
     engine: AdapterEngine,
-    /// The same command, one process per case (for the reproduction check).
-    alone: AdapterEngine,
+    /// The adapter's command and mode, for a fresh process per reproduction check.
+    cmd: String,
+    persistent: bool,
+    limits: Limits,
+    root: PathBuf,
     values: Values,
     lenient: Lenient,
     scanner: bool,
     flags: BTreeSet<(String, String)>,
+}
+
+impl Target {
+    /// The adapter run alone on one case: a fresh process that serves nothing else (in the
+    /// adapter's own protocol, so a scanner still reports its globals).
+    fn alone(&self, c: &Candidate) -> Answer {
+        let e = AdapterEngine::new(&self.adapter.name, &self.cmd, &self.root, self.persistent, self.limits.clone(), 1);
+        e.run_batch(&[input(c)]).pop().expect("one answer")
+    }
 }
 
 /// Runs a campaign; writes its files and returns the report. Call on a big stack.
@@ -221,8 +235,18 @@ pub fn run(root: &Path, o: &CampaignOptions) -> Result<CampaignReport, String> {
     let run_cmd = adapter.dir.join("run").display().to_string();
     let limits = Limits { timeout: o.timeout, memory_mb: o.memory_mb };
     let engine = AdapterEngine::new(&adapter.name, &run_cmd, root, persistent, limits.clone(), o.jobs);
-    let alone = AdapterEngine::new(&adapter.name, &run_cmd, root, false, limits, 1);
-    let mut t = Target { adapter, engine, alone, values, lenient, scanner, flags: BTreeSet::new() };
+    let mut t = Target {
+        adapter,
+        engine,
+        cmd: run_cmd,
+        persistent,
+        limits,
+        root: root.to_path_buf(),
+        values,
+        lenient,
+        scanner,
+        flags: BTreeSet::new(),
+    };
     let corpus = crate::impls::corpus::load(root)?;
     let mut report = CampaignReport {
         implementation: t.adapter.name.clone(),
@@ -261,7 +285,17 @@ pub fn run(root: &Path, o: &CampaignOptions) -> Result<CampaignReport, String> {
             let Some((d, _)) = j else { continue };
             report.discrepancies += 1;
             *report.kinds.entry(d.kind()).or_default() += 1;
-            let spent = minimized_per_kind.entry(d.kind()).or_default();
+            // A case holding every opcode of a finding of the same kind most likely shows
+            // that finding again: counted as a hit, not minimized.
+            let ops = op_names(&c.bytes);
+            if let Some(f) = report.findings.iter_mut().find(|f| f.discrepancy.kind() == d.kind() && op_names(&f.pickle).is_subset(&ops)) {
+                f.hits += 1;
+                continue;
+            }
+            // Scanner discrepancies share one kind (status), so they are rationed by how the
+            // case names its globals instead.
+            let bucket = if t.scanner { format!("{}/{}", d.kind(), judge::features_of(&c.bytes)) } else { d.kind() };
+            let spent = minimized_per_kind.entry(bucket).or_default();
             if *spent >= o.per_kind {
                 continue;
             }
@@ -427,7 +461,7 @@ fn investigate(t: &Target, oracle: &confirm::Oracle, c: &Candidate, d: &Discrepa
         judge::decoder(&live.c, Some(&live.py), &ans, t.values, &t.lenient)
     };
     let Some(d) = d else { return Investigation::Vanished };
-    let alone = t.alone.run_batch(&[input(&repro)]).pop().expect("one answer");
+    let alone = t.alone(&repro);
     let alone_d = if t.scanner {
         judge::scanner(&live.globals.clone().unwrap_or_default(), &t.flags, &alone)
     } else {

@@ -66,8 +66,18 @@ fn reproduce(f: &Finding, adapter: &Adapter) -> Vec<String> {
     if !f.extensions.is_empty() {
         let _ = write!(env, "BRINE_EXTENSIONS='{}' ", crate::impls::adapter::extensions_json(&f.extensions));
     }
+    let here = format!("conformance/adapters/{}", adapter.name);
+    let run = if adapter.dir.ends_with(&here) { Path::new(&here).join("run") } else { adapter.dir.join("run") };
+    let mut req = json!({"case": f.key, "pickle": hex(&f.pickle)});
+    if let Some(n) = f.buffers {
+        req["buffers"] = json!(n);
+    }
+    if !f.extensions.is_empty() {
+        req["extensions"] = crate::impls::adapter::extensions_json(&f.extensions);
+    }
     vec![
-        format!("{env}conformance/adapters/{}/run < {}.pkl; echo \"exit $?\"", adapter.name, f.key),
+        format!("{env}{} < {}.pkl; echo \"exit $?\"", run.display(), f.key),
+        format!("echo '{req}' | BRINE_PERSISTENT=1 {}", run.display()),
         format!("brine compare{} {}.pkl   # CPython C and Python, and the codec", f.buffers.map_or(String::new(), |n| format!(" --buffers {n}")), f.key),
     ]
 }

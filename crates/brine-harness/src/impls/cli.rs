@@ -158,7 +158,7 @@ Writes target/campaigns/NAME/findings/KEY.{pkl,json}, report.md and report.json.
   --jobs N          adapter processes (default 2)
   --timeout S       seconds per case (default 10)
   --memory MB       address-space limit per adapter process (default 4096)
-  --per-kind N      minimizations per discrepancy kind (default 8)
+  --per-kind N      minimizations per discrepancy kind (default 16)
   --out DIR         write there instead of target/campaigns/NAME
   --quiet           no progress on stderr";
 
