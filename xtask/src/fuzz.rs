@@ -446,7 +446,7 @@ pub fn svg_chart(title: &str, pts: &[Status]) -> String {
     let range = |v: &[f64]| {
         let lo = v.iter().cloned().fold(f64::INFINITY, f64::min);
         let hi = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        if lo.is_finite() && hi > lo { (lo, hi) } else { (lo.min(0.0).max(0.0), hi.max(1.0)) }
+        if lo.is_finite() && hi > lo { (lo, hi) } else { (0.0, hi.max(1.0)) }
     };
     let line = |vals: &[f64], (lo, hi): (f64, f64)| -> String {
         xs.iter()

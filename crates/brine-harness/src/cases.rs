@@ -114,36 +114,23 @@ pub fn encode_cases(root: &Path) -> Result<Vec<EncodeCase>, String> {
     Ok(out)
 }
 
-/// The corpus: every name in corpus/manifest.json must have its .pkl and .json; a missing
-/// one is reported as lost (returned in the second list).
+/// The corpus as decode cases (one loader for the corpus: [`crate::impls::corpus`]); a case
+/// listed in corpus/manifest.json but missing is reported as lost (the second list).
 pub fn corpus_cases(root: &Path) -> Result<(Vec<DecodeCase>, Vec<String>), String> {
-    let dir = root.join("corpus");
-    let manifest = dir.join("manifest.json");
-    if !manifest.exists() {
-        return Ok((vec![], vec![]));
-    }
-    let m: J = serde_json::from_str(&std::fs::read_to_string(&manifest).map_err(|e| e.to_string())?)
-        .map_err(|e| format!("corpus/manifest.json: {e}"))?;
-    let mut cases = vec![];
-    let mut lost = vec![];
-    for name in m["cases"].as_array().map(|a| a.as_slice()).unwrap_or(&[]) {
-        let name = name.as_str().unwrap_or("");
-        let (pkl, js) = (dir.join(format!("{name}.pkl")), dir.join(format!("{name}.json")));
-        let (Ok(pickle), Ok(meta)) = (std::fs::read(&pkl), std::fs::read_to_string(&js)) else {
-            lost.push(name.to_string());
-            continue;
-        };
-        let v: J = brine_codec::json::parse_deep(&meta).map_err(|e| format!("{}: {e}", js.display()))?;
-        cases.push(DecodeCase {
+    let (corpus, lost) = crate::impls::corpus::load_keeping_lost(root)?;
+    let cases = corpus
+        .cases
+        .into_iter()
+        .map(|c| DecodeCase {
             origin: "corpus".into(),
-            name: name.to_string(),
-            pickle,
-            buffers: v.get("buffers").and_then(J::as_u64).map(|n| n as usize),
-            c: v["result"].clone(),
-            python: v.get("python").cloned(),
-            genops: v.get("ops").cloned(),
-            limit: name.starts_with("i_") && v.get("limit").and_then(J::as_bool).unwrap_or(false),
-        });
-    }
+            limit: c.expect == crate::impls::corpus::Expect::Either && c.limit,
+            name: c.name,
+            pickle: c.pickle,
+            buffers: (c.buffers > 0).then_some(c.buffers),
+            c: c.result,
+            python: Some(c.python),
+            genops: Some(c.ops),
+        })
+        .collect();
     Ok((cases, lost))
 }

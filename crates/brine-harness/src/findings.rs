@@ -65,16 +65,17 @@ pub fn write(root: &Path) -> Result<String, String> {
         if dec.is_empty() {
             let _ = writeln!(md, "No discrepancy with CPython 3.11's C unpickler.\n");
         }
-        for c in &dec {
-            render(&mut md, &a, c, &matches);
+        for group in group_by_kind(&dec) {
+            render(&mut md, &a, &group, &matches);
         }
         if scanner || !scan.is_empty() {
             let _ = writeln!(scanner_md, "### {} {}\n", a.name, a.meta.get("version").and_then(J::as_str).unwrap_or(""));
             if scan.is_empty() {
                 let _ = writeln!(scanner_md, "No miss or fail-open found.\n");
             }
+            // Scanner signatures name the bypass already: one section each.
             for c in &scan {
-                render(&mut scanner_md, &a, c, &matches);
+                render(&mut scanner_md, &a, &[*c], &matches);
             }
         }
     }
@@ -126,7 +127,14 @@ fn classes_of(root: &Path, a: &Adapter, corpus: &BTreeMap<Vec<u8>, String>) -> (
                 found_by: format!(
                     "campaign seed {} case {} ({}, {} bytes before minimization){}",
                     fb["seed"], fb["case"], fb["source"].as_str().unwrap_or("?"), fb["original_bytes"],
-                    if j["reproduced_alone"].as_bool() == Some(false) { "; not reproduced by a fresh process alone" } else { "" }
+                    match (j["reproduced_alone"].as_bool(), &j["alone_runs"]) {
+                        (Some(false), r) if r.is_object() => format!(
+                            "; **{}**: a fresh process serving only this case showed it in {} of {} runs",
+                            r["reading"].as_str().unwrap_or("?"), r["showed"], r["runs"]
+                        ),
+                        (Some(false), _) => "; not reproduced by a fresh process alone".into(),
+                        _ => String::new(),
+                    }
                 ),
                 cases: j["hits"].as_u64().unwrap_or(1),
             });
@@ -248,14 +256,39 @@ fn globals(g: &[J]) -> String {
     g.iter().map(|x| format!("{}.{}", x[0].as_str().unwrap_or("?"), x[1].as_str().unwrap_or("?"))).collect::<Vec<_>>().join(", ")
 }
 
-fn render(md: &mut String, a: &Adapter, c: &Class, matches: &J) {
-    let _ = writeln!(md, "### `{}`\n", c.key);
+/// Classes of one kind (status and class), smallest reproducer first: one section each.
+fn group_by_kind<'a>(classes: &[&'a Class]) -> Vec<Vec<&'a Class>> {
+    let mut groups: BTreeMap<String, Vec<&'a Class>> = BTreeMap::new();
+    for c in classes {
+        groups.entry(kind_of_signature(&c.key)).or_default().push(c);
+    }
+    let mut out: Vec<Vec<&Class>> = groups.into_values().collect();
+    for g in &mut out {
+        g.sort_by_key(|c| (c.pickle.len(), c.key.clone()));
+    }
+    // Most common first.
+    out.sort_by_key(|g| std::cmp::Reverse(g.iter().map(|c| c.cases).sum::<u64>()));
+    out
+}
+
+/// One discrepancy class: its smallest reproducer in full, then the other signatures of the
+/// same kind (each its own minimized reproducer in target/campaigns/).
+fn render(md: &mut String, a: &Adapter, group: &[&Class], matches: &J) {
+    let c = group[0];
+    let kind = kind_of_signature(&c.key);
+    let hits: u64 = group.iter().map(|c| c.cases).sum();
+    let _ = writeln!(md, "### `{kind}`
+");
+    if group.len() > 1 {
+        let _ = writeln!(md, "{} signatures, {hits} hits; the smallest reproducer (`{}`):
+", group.len(), c.key);
+    }
     let h = hex(&c.pickle);
     let shown = if h.len() > 2 * MAX_HEX { format!("{}... ({} bytes)", &h[..2 * MAX_HEX], c.pickle.len()) } else { h };
     let _ = writeln!(md, "- reproducer ({} bytes{}): `{shown}`", c.pickle.len(), c.buffers.map_or(String::new(), |n| format!(", {n} out-of-band buffers")));
     let _ = writeln!(md, "- CPython 3.11 (C): {}", c.cpython);
     let _ = writeln!(md, "- {}: {}", a.name, c.implementation);
-    let _ = writeln!(md, "- found by: {}{}", c.found_by, if c.cases > 1 { format!("; {} hits", c.cases) } else { String::new() });
+    let _ = writeln!(md, "- found by: {}{}", c.found_by, if group.len() == 1 && c.cases > 1 { format!("; {} hits", c.cases) } else { String::new() });
     match &c.corpus {
         Some(n) => {
             let _ = writeln!(md, "- in the corpus: `{n}`");
@@ -264,7 +297,6 @@ fn render(md: &mut String, a: &Adapter, c: &Class, matches: &J) {
             let _ = writeln!(md, "- in the corpus: not yet (`cargo xtask promote --impl {}` adds it)", a.name);
         }
     }
-    let kind = kind_of_signature(&c.key);
     let m = matches.get(&a.name).and_then(|m| m.get(&c.key).or_else(|| m.get(&kind)));
     let upstream = match m {
         Some(m) if m["url"].is_string() => format!(
@@ -273,11 +305,127 @@ fn render(md: &mut String, a: &Adapter, c: &Class, matches: &J) {
             m["url"].as_str().unwrap_or(""),
             m.get("note").and_then(J::as_str).map_or(String::new(), |n| format!(" ({n})"))
         ),
-        Some(_) => "not found upstream".into(),
+        Some(m) => format!("not found upstream{}", m.get("note").and_then(J::as_str).map_or(String::new(), |n| format!(" ({n})"))),
         None => "not yet searched".into(),
     };
     let _ = writeln!(md, "- upstream: {upstream}");
     let listing = brine_codec::dis::genops(&c.pickle).to_text();
     let listing: String = listing.lines().take(40).collect::<Vec<_>>().join("\n");
     let _ = writeln!(md, "\n<details><summary><code>brine dis</code></summary>\n\n```\n{listing}\n```\n</details>\n");
+    if group.len() > 1 {
+        let _ = writeln!(md, "<details><summary>the other {} signatures of this class</summary>\n", group.len() - 1);
+        for o in &group[1..] {
+            let h = hex(&o.pickle);
+            let h = if h.len() > 80 { format!("{}...", &h[..80]) } else { h };
+            let _ = writeln!(md, "- `{}` ({} bytes, {} hits{}): `{h}`", o.key, o.pickle.len(), o.cases, if o.corpus.is_some() { ", in the corpus" } else { "" });
+        }
+        let _ = writeln!(md, "</details>\n");
+    }
+}
+
+/// `brine findings --verify`: every campaign finding reproduced from its files alone. CPython's
+/// C unpickler (live, sandboxed) must give the recorded `cpython` outcome for KEY.pkl, and
+/// the adapter, in a fresh process serving only that case (per case, and persistent when it
+/// offers it), the recorded `impl` outcome: the same acceptance, exception class, crash or
+/// timeout, and for scanners the same globals and verdict. Returns the summary and whether
+/// every finding reproduced.
+pub fn verify(root: &Path) -> Result<(String, bool), String> {
+    use crate::impls::adapter::AdapterEngine;
+    use crate::impls::process::Limits;
+    use brine_oracle::engine::{Engine, Input, Outcome};
+    let cpython = brine_oracle::CPython::c().ok_or("CPython could not be embedded: nothing can be verified")?;
+    let mut out = String::new();
+    let mut all_ok = true;
+    let mut grand = (0usize, 0usize);
+    for a in adapters(root)? {
+        let dir = root.join("target/campaigns").join(&a.name).join("findings");
+        let Ok(rd) = std::fs::read_dir(&dir) else { continue };
+        let mut files: Vec<_> = rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect();
+        files.sort();
+        let persistent = a.meta.get("persistent").and_then(J::as_bool).unwrap_or(false);
+        let limits = Limits { timeout: std::time::Duration::from_secs(10), memory_mb: 4096 };
+        let run = a.dir.join("run").display().to_string();
+        let (mut ok, mut failed) = (0usize, vec![]);
+        for f in &files {
+            let Some(j) = read_json(f) else { continue };
+            let pickle = std::fs::read(f.with_extension("pkl")).map_err(|e| format!("{}: {e}", f.display()))?;
+            let extensions = crate::impls::corpus::extensions_of(j.get("extensions"));
+            let input = Input { name: "verify", data: &pickle, buffers: j["buffers"].as_u64().map(|n| n as usize), extensions: &extensions };
+            let c = cpython.run_batch(&[input]).pop().expect("one answer").outcome;
+            let c_ok = brine_oracle::verdict::compare("live", &c, "recorded", &Outcome::from_node(j["cpython"].clone()));
+            let c_ok = matches!(c_ok, brine_oracle::Verdict::Same | brine_oracle::Verdict::SameError(_));
+            let mut modes = vec![persistent];
+            if persistent {
+                modes.push(false);
+            }
+            let scanner = j["status"].as_str().is_some_and(|s| s == "miss" || s == "fail-open");
+            let mut impl_ok = true;
+            for (i, p) in modes.into_iter().enumerate() {
+                // Per-case answers of a scanner carry no globals or verdict: judged on the
+                // outcome alone.
+                let e = AdapterEngine::new(&a.name, &run, root, p, limits.clone(), 1);
+                let got = e.run_batch(&[input]).pop().expect("one answer");
+                impl_ok &= same_impl(&j["impl"], &crate::campaign::judge::answer_node(&got), scanner && i == 0);
+            }
+            if c_ok && impl_ok {
+                ok += 1;
+            } else {
+                failed.push(format!(
+                    "{} ({})",
+                    f.file_stem().unwrap_or_default().to_string_lossy(),
+                    if c_ok { "the implementation answers differently" } else { "CPython answers differently" }
+                ));
+            }
+        }
+        if files.is_empty() {
+            continue;
+        }
+        grand.0 += ok;
+        grand.1 += files.len();
+        all_ok &= failed.is_empty();
+        let _ = writeln!(out, "{:<14} {ok}/{} findings reproduced{}", a.name, files.len(), if failed.is_empty() { String::new() } else { format!("; not: {}", failed.join(", ")) });
+    }
+    let _ = writeln!(out, "all campaigns: {}/{} findings reproduced from their files alone", grand.0, grand.1);
+    Ok((out, all_ok))
+}
+
+/// Whether a live answer matches a recorded one: accepted alike (values are not compared:
+/// the finding's status is about acceptance, or its value diff is in KEY.json), the same
+/// exception class, a crash or a timeout again; with `scanner`, the same globals and verdict.
+fn same_impl(recorded: &J, live: &J, scanner: bool) -> bool {
+    let class = |n: &J| -> String {
+        match n["t"].as_str() {
+            Some("error") => format!("error:{}", n["type"].as_str().unwrap_or("")),
+            Some("crash") => "crash".into(),
+            Some("poisoned") => format!("poisoned:{}", n["kind"].as_str().unwrap_or("")),
+            Some(_) => "accepted".into(),
+            None => "?".into(),
+        }
+    };
+    if class(recorded) != class(live) {
+        return false;
+    }
+    if !scanner {
+        // A wrong value must still be the same value.
+        return match recorded["t"].as_str() {
+            Some("error" | "crash" | "poisoned" | "accepted") => true,
+            _ => {
+                let strip = |n: &J| {
+                    let mut n = n.clone();
+                    if let J::Object(m) = &mut n {
+                        m.remove("globals");
+                        m.remove("verdict");
+                    }
+                    n
+                };
+                brine_codec::json::compare(&strip(recorded), &strip(live)).is_ok()
+            }
+        };
+    }
+    let globals = |n: &J| {
+        let mut g: Vec<String> = n["globals"].as_array().into_iter().flatten().map(|x| x.to_string()).collect();
+        g.sort();
+        g
+    };
+    globals(recorded) == globals(live) && recorded["verdict"] == live["verdict"]
 }

@@ -9,6 +9,9 @@
 //! complements), then single bytes. Candidates are tested in batches, since a
 //! test is a round trip to an adapter process and a batch spreads over its workers.
 
+/// A reduction pass: the smaller candidates it proposes for a pickle.
+type Pass = fn(&[u8]) -> Vec<Vec<u8>>;
+
 /// Candidates tested per round trip: enough to keep every adapter worker busy, few enough
 /// that the first success is not paid for by many wasted tests.
 const CHUNK: usize = 16;
@@ -19,8 +22,7 @@ pub fn minimize(data: &[u8], budget: usize, mut keeps: impl FnMut(&[Vec<u8>]) ->
     let mut best = data.to_vec();
     let mut spent = 0usize;
     // Passes, coarse to fine; after any success the first pass starts again.
-    let passes: [fn(&[u8]) -> Vec<Vec<u8>>; 5] =
-        [subtree_candidates, truncations, op_deletions, arg_shrinks, ddmin_candidates];
+    let passes: [Pass; 5] = [subtree_candidates, truncations, op_deletions, arg_shrinks, ddmin_candidates];
     'outer: while spent < budget {
         for pass in passes {
             let mut cands = pass(&best);

@@ -112,9 +112,12 @@ pub struct Finding {
     pub cpython_globals: Option<Vec<(String, String)>>,
     /// The implementation's answer (persistent run).
     pub implementation: J,
-    /// Whether the adapter, run alone on the reproducer (one process, per-case protocol),
+    /// Whether the adapter, run alone on the reproducer (a fresh process serving only it),
     /// shows the same discrepancy.
     pub reproduced_alone: bool,
+    /// (runs showing it, fresh runs): (1, 1) when the first showed it; otherwise out of 5,
+    /// where 0 means a state leak between cases and more than 0 nondeterminism.
+    pub alone_runs: (u32, u32),
     /// The source of the first case that showed it, and its index in the stream.
     pub origin: String,
     /// Case number in the stream.
@@ -272,7 +275,7 @@ pub fn run(root: &Path, o: &CampaignOptions) -> Result<CampaignReport, String> {
     let mut running = Duration::ZERO;
     while Instant::now() < deadline && o.max_cases.is_none_or(|m| (report.cases as usize) < m) {
         let n = o.max_cases.map_or(256, |m| 256.min(m - report.cases as usize));
-        let batch: Vec<Candidate> = (0..n).map(|_| source.next()).collect();
+        let batch: Vec<Candidate> = (0..n).map(|_| source.draw()).collect();
         let t0 = Instant::now();
         let judged = judge_batch(&t, &batch);
         running += t0.elapsed();
@@ -461,17 +464,24 @@ fn investigate(t: &Target, oracle: &confirm::Oracle, c: &Candidate, d: &Discrepa
         judge::decoder(&live.c, Some(&live.py), &ans, t.values, &t.lenient)
     };
     let Some(d) = d else { return Investigation::Vanished };
-    let alone = t.alone(&repro);
-    let alone_d = if t.scanner {
-        judge::scanner(&live.globals.clone().unwrap_or_default(), &t.flags, &alone)
-    } else {
-        judge::decoder(&live.c, Some(&live.py), &alone, t.values, &t.lenient)
+    // Alone: a fresh process serving only the reproducer. When it does not show the
+    // discrepancy, four more fresh runs tell a state leak (never) from nondeterminism (some).
+    let shows_alone = || {
+        let alone = t.alone(&repro);
+        let alone_d = if t.scanner {
+            judge::scanner(&live.globals.clone().unwrap_or_default(), &t.flags, &alone)
+        } else {
+            judge::decoder(&live.c, Some(&live.py), &alone, t.values, &t.lenient)
+        };
+        alone_d.is_some_and(|a| a.kind() == d.kind())
     };
+    let alone_runs = if shows_alone() { (1, 1) } else { ((0..4).filter(|_| shows_alone()).count() as u32, 5) };
     let signature = judge::signature(&d, &repro.bytes);
     Investigation::Finding(Box::new(Finding {
         key: report::key_of(&signature),
         signature,
-        reproduced_alone: alone_d.is_some_and(|a| a.kind() == d.kind()),
+        reproduced_alone: alone_runs.0 == alone_runs.1,
+        alone_runs,
         discrepancy: d,
         original_len: c.bytes.len(),
         pickle: repro.bytes.clone(),

@@ -39,6 +39,8 @@ pub fn finding_json(f: &Finding, r: &CampaignReport, adapter: &Adapter) -> J {
         "pickle": hex(&f.pickle),
         "dis": brine_codec::dis::genops(&f.pickle).to_text(),
         "reproduced_alone": f.reproduced_alone,
+        "alone_runs": {"showed": f.alone_runs.0, "runs": f.alone_runs.1,
+            "reading": match f.alone_runs { (a, b) if a == b => "reproducible", (0, _) => "needs earlier cases (state kept between cases)", _ => "nondeterministic" }},
         "found_by": {"campaign": format!("target/campaigns/{}", r.implementation), "seed": r.seed,
                      "case": f.case_index, "source": f.origin, "original_bytes": f.original_len},
         "hits": f.hits,
@@ -173,7 +175,7 @@ pub fn markdown(r: &CampaignReport) -> String {
                 f.signature,
                 f.hits,
                 f.pickle.len(),
-                if f.reproduced_alone { "yes" } else { "no" },
+                if f.reproduced_alone { "yes".to_string() } else { format!("{}/{}", f.alone_runs.0, f.alone_runs.1) },
                 f.covered_by.as_deref().unwrap_or("new"),
                 f.key
             );

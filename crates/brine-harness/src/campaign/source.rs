@@ -33,7 +33,7 @@ impl Rng {
     }
 
     /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -45,20 +45,23 @@ impl Rng {
         if n == 0 {
             0
         } else {
-            (self.next() % n as u64) as usize
+            (self.next_u64() % n as u64) as usize
         }
     }
 
     /// `len` random bytes.
     pub fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
+        (0..len).map(|_| self.next_u64() as u8).collect()
     }
 }
+
+/// A seed pickle: bytes, out-of-band buffers, extension registry.
+pub type SeedPickle = (Vec<u8>, Option<usize>, Vec<(String, String, i64)>);
 
 /// The seed pickles mutations start from.
 pub struct Seeds {
     /// (bytes, buffers, extensions) of every corpus case and fuzz-corpus file.
-    pub pickles: Vec<(Vec<u8>, Option<usize>, Vec<(String, String, i64)>)>,
+    pub pickles: Vec<SeedPickle>,
     /// How many of them came from fuzz/corpus/.
     pub from_fuzz_corpus: usize,
 }
@@ -121,7 +124,7 @@ impl Source {
     }
 
     /// The next case.
-    pub fn next(&mut self) -> Candidate {
+    pub fn draw(&mut self) -> Candidate {
         loop {
             let pick = self.rng.below(100);
             let c = if self.scanner && pick < 50 {

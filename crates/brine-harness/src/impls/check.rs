@@ -500,6 +500,7 @@ mod tests {
             pickle: vec![],
             buffers: 0,
             python: result.clone(),
+            ops: J::Null,
             result,
             protocol: 0,
             limit: false,

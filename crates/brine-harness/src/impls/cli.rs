@@ -18,7 +18,7 @@ use std::time::Duration;
 pub const USAGE: &str = "  brine check-impl --decoder CMD [--encoder CMD] [--timeout S] [--jobs N] [--persistent] [--json OUT] [...]
   brine matrix [--only NAME,...] [--jobs N] [--timeout S] [--render-only] [--reinstall]
   brine campaign --impl NAME [--time 10m] [--seed N] [--cases N]
-  brine findings
+  brine findings [--verify]
   brine adapter decode|encode";
 
 const CHECK_HELP: &str = "usage: brine check-impl --decoder CMD [--encoder CMD] [options]
@@ -211,15 +211,28 @@ pub fn campaign(args: &[String]) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `brine findings`: writes docs/findings.md.
+/// `brine findings [--verify]`: writes docs/findings.md, or checks that every campaign
+/// finding reproduces from its files alone.
 pub fn findings(args: &[String]) -> Result<ExitCode, String> {
-    if !args.is_empty() {
-        println!("usage: brine findings\n\nWrites docs/findings.md from target/campaigns/*/ and target/matrix/*.json.");
-        return Ok(if args.iter().any(|a| a == "-h" || a == "--help") { ExitCode::SUCCESS } else { ExitCode::from(2) });
-    }
     let root = super::find_root()?;
-    println!("{}", crate::findings::write(&root)?);
-    Ok(ExitCode::SUCCESS)
+    match args.first().map(String::as_str) {
+        None => {
+            println!("{}", crate::findings::write(&root)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some("--verify") => {
+            let (text, ok) = crate::findings::verify(&root)?;
+            print!("{text}");
+            Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Some(a) => {
+            println!(
+                "usage: brine findings [--verify]\n\nWrites docs/findings.md from target/campaigns/*/ and target/matrix/*.json;\n\
+                 --verify re-runs every campaign finding (CPython live, the adapter in a fresh process) instead."
+            );
+            Ok(if a == "-h" || a == "--help" { ExitCode::SUCCESS } else { ExitCode::from(2) })
+        }
+    }
 }
 
 /// `brine adapter decode|encode`: brine's codec speaking the adapter protocol.

@@ -45,6 +45,8 @@ pub struct Case {
     pub result: J,
     /// CPython pure-Python's node.
     pub python: J,
+    /// `pickletools.genops` of the pickle, as recorded.
+    pub ops: J,
     /// The protocol an encoder is asked for when this case's value is encoded: the case's own
     /// (the PROTO opcode's argument, else 0 when every opcode is a protocol 0 one, else 1),
     /// raised to the lowest protocol that writes every node of the document natively
@@ -91,11 +93,24 @@ pub struct Corpus {
 
 /// Loads every case the manifest lists; a listed case that is missing is an error.
 pub fn load(root: &Path) -> Result<Corpus, String> {
+    let (corpus, lost) = load_keeping_lost(root)?;
+    match lost.first() {
+        Some(name) => Err(format!("corpus/{name}: listed in corpus/manifest.json but missing ({} such)", lost.len())),
+        None => Ok(corpus),
+    }
+}
+
+/// Loads every case the manifest lists that is present, and names the ones that are not
+/// (the conformance run reports those as lost; a corpus without a manifest is empty).
+pub fn load_keeping_lost(root: &Path) -> Result<(Corpus, Vec<String>), String> {
     let dir = root.join("corpus");
-    let text = std::fs::read_to_string(dir.join("manifest.json")).map_err(|e| format!("corpus/manifest.json: {e}"))?;
+    let Ok(text) = std::fs::read_to_string(dir.join("manifest.json")) else {
+        return Ok((Corpus { cases: vec![], python: String::new() }, vec![]));
+    };
     let manifest: J = serde_json::from_str(&text).map_err(|e| format!("corpus/manifest.json: {e}"))?;
     let python = manifest["python"].as_str().unwrap_or("?").to_string();
     let mut cases = vec![];
+    let mut lost = vec![];
     for name in manifest["cases"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
         let name = name.as_str().ok_or("corpus/manifest.json: a case name is not a string")?;
         let expect = match name.get(..2) {
@@ -104,9 +119,12 @@ pub fn load(root: &Path) -> Result<Corpus, String> {
             Some("i_") => Expect::Either,
             _ => return Err(format!("corpus: case {name:?} has no y_/n_/i_ prefix")),
         };
-        let pickle = std::fs::read(dir.join(format!("{name}.pkl"))).map_err(|e| format!("corpus/{name}.pkl: {e}"))?;
-        let meta_text = std::fs::read_to_string(dir.join(format!("{name}.json")))
-            .map_err(|e| format!("corpus/{name}.json: {e}"))?;
+        let (Ok(pickle), Ok(meta_text)) =
+            (std::fs::read(dir.join(format!("{name}.pkl"))), std::fs::read_to_string(dir.join(format!("{name}.json"))))
+        else {
+            lost.push(name.to_string());
+            continue;
+        };
         let mut meta = parse_deep(&meta_text).map_err(|e| format!("corpus/{name}.json: {e}"))?;
         let protocol = protocol_of(&meta["ops"]).max(brine_codec::encode::native_protocol(&meta["result"]));
         cases.push(Case {
@@ -116,6 +134,7 @@ pub fn load(root: &Path) -> Result<Corpus, String> {
             buffers: meta.get("buffers").and_then(J::as_u64).unwrap_or(0) as usize,
             result: meta.get_mut("result").map(J::take).unwrap_or(J::Null),
             python: meta.get_mut("python").map(J::take).unwrap_or(J::Null),
+            ops: meta.get_mut("ops").map(J::take).unwrap_or(J::Null),
             protocol,
             limit: meta.get("limit").and_then(J::as_bool).unwrap_or(false),
             extensions: extensions_of(meta.get("extensions")),
@@ -123,7 +142,7 @@ pub fn load(root: &Path) -> Result<Corpus, String> {
         // The opcode stream can nest no deeper than a list of flat entries: dropping the
         // rest of `meta` here is shallow.
     }
-    Ok(Corpus { cases, python })
+    Ok((Corpus { cases, python }, lost))
 }
 
 fn protocol_of(ops: &J) -> u8 {

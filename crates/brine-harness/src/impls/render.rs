@@ -5,82 +5,12 @@ use super::check::{Report, Status};
 use serde_json::{json, Value as J};
 use std::fmt::Write as _;
 
-/// Lines of a pretty-printed document kept for a diff (deep documents are long).
-const MAX_LINES: usize = 4000;
-/// Lines of a diff kept in a report.
-const MAX_DIFF_LINES: usize = 80;
-
-/// A unified diff of two documents, pretty-printed one node per line where small.
+/// A unified diff of two documents, each pretty-printed one node per line: the oracle's
+/// renderer ([`brine_oracle::render`]), so the conformance run, `brine compare`, the matrix
+/// and campaigns show differences alike.
 pub fn diff_docs(a: &J, b: &J, a_name: &str, b_name: &str) -> String {
-    let (ta, tb) = (pretty(a), pretty(b));
-    let diff = similar::TextDiff::from_lines(&ta, &tb);
-    let text = diff.unified_diff().context_radius(3).header(a_name, b_name).to_string();
-    let mut out = String::new();
-    for (i, line) in text.lines().enumerate() {
-        if i == MAX_DIFF_LINES {
-            let _ = writeln!(out, "... ({} more lines)", text.lines().count() - MAX_DIFF_LINES);
-            break;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
-}
-
-/// Pretty JSON with the indentation capped (so a 10,000-deep document stays linear) and at
-/// most [`MAX_LINES`] lines.
-fn pretty(v: &J) -> String {
-    let mut lines = Vec::new();
-    pretty_into(v, 0, &mut lines, "");
-    if lines.len() > MAX_LINES {
-        let n = lines.len() - MAX_LINES;
-        lines.truncate(MAX_LINES);
-        lines.push(format!("... ({n} more lines)"));
-    }
-    let mut s = lines.join("\n");
-    s.push('\n');
-    s
-}
-
-fn pretty_into(v: &J, depth: usize, lines: &mut Vec<String>, suffix: &str) {
-    if lines.len() > MAX_LINES {
-        return;
-    }
-    let pad = "  ".repeat(depth.min(24));
-    // Atoms and small nodes on one line.
-    let flat = v.to_string();
-    if flat.len() <= 100 || !(v.is_object() || v.is_array()) {
-        lines.push(format!("{pad}{flat}{suffix}"));
-        return;
-    }
-    match v {
-        J::Array(a) => {
-            lines.push(format!("{pad}["));
-            for (i, x) in a.iter().enumerate() {
-                pretty_into(x, depth + 1, lines, if i + 1 < a.len() { "," } else { "" });
-            }
-            lines.push(format!("{pad}]{suffix}"));
-        }
-        J::Object(m) => {
-            // Scalar fields ("t", "v", "id", ...) stay on the opening line.
-            let mut head = String::from("{");
-            let mut nested = vec![];
-            for (k, x) in m {
-                if x.is_object() || x.is_array() {
-                    nested.push((k, x));
-                } else {
-                    let _ = write!(head, "{}:{},", J::String(k.clone()), x);
-                }
-            }
-            lines.push(format!("{pad}{head}"));
-            for (i, (k, x)) in nested.iter().enumerate() {
-                lines.push(format!("{pad}  {}:", J::String((*k).clone())));
-                pretty_into(x, depth + 2, lines, if i + 1 < nested.len() { "," } else { "" });
-            }
-            lines.push(format!("{pad}}}{suffix}"));
-        }
-        _ => unreachable!(),
-    }
+    use brine_oracle::render::{pretty, unified};
+    unified(a_name, &pretty(a), b_name, &pretty(b))
 }
 
 /// "value", "error:ValueError" ...
