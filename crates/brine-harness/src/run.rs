@@ -455,16 +455,7 @@ fn generated(cfg: &RunConfig, r: &mut Run) {
     }
     let config = if registered { config } else { pickle_smith::Config { extensions: Default::default(), ..config } };
     // One pickle in four is generated with every invalidity knob on, for error paths.
-    let invalid = pickle_smith::Config {
-        invalid_truncation: true,
-        invalid_stack_shape: true,
-        invalid_missing_mark: true,
-        invalid_memo_index: true,
-        invalid_length: true,
-        invalid_text: true,
-        invalid_opcode: true,
-        ..config.clone()
-    };
+    let invalid = config.clone().with_every_invalidity();
     let value_config = pickle_smith::ValueConfig::default();
     let mut c_only = Differential::new();
     c_only.codec = r.diff.codec.clone();

@@ -79,6 +79,21 @@ fn default_extensions() -> BTreeMap<i32, (String, String)> {
 }
 
 impl Config {
+    /// This config with every `invalid_*` knob on: near-valid pickles for error paths (the
+    /// conformance run's and campaigns' quarter of invalid cases).
+    pub fn with_every_invalidity(self) -> Config {
+        Config {
+            invalid_truncation: true,
+            invalid_stack_shape: true,
+            invalid_missing_mark: true,
+            invalid_memo_index: true,
+            invalid_length: true,
+            invalid_text: true,
+            invalid_opcode: true,
+            ..self
+        }
+    }
+
     /// Whether any `invalid_*` knob other than truncation is on.
     pub(crate) fn any_invalid_op(&self) -> bool {
         self.invalid_stack_shape

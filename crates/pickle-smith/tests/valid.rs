@@ -63,16 +63,7 @@ fn every_generated_pickle_decodes() {
 #[test]
 fn invalidity_knobs_never_panic_and_are_rejected() {
     let mut rng = Rng(0x5eed_0002);
-    let all_on = |c: Config| Config {
-        invalid_truncation: true,
-        invalid_stack_shape: true,
-        invalid_missing_mark: true,
-        invalid_memo_index: true,
-        invalid_length: true,
-        invalid_text: true,
-        invalid_opcode: true,
-        ..c
-    };
+    let all_on = Config::with_every_invalidity;
     let (mut invalid, mut accepted) = (0, Vec::new());
     let mut valid_rejected = Vec::new();
     for i in 0..COUNT {

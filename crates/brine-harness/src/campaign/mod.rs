@@ -288,12 +288,16 @@ pub fn run(root: &Path, o: &CampaignOptions) -> Result<CampaignReport, String> {
             let Some((d, _)) = j else { continue };
             report.discrepancies += 1;
             *report.kinds.entry(d.kind()).or_default() += 1;
-            // A case holding every opcode of a finding of the same kind most likely shows
-            // that finding again: counted as a hit, not minimized.
-            let ops = op_names(&c.bytes);
-            if let Some(f) = report.findings.iter_mut().find(|f| f.discrepancy.kind() == d.kind() && op_names(&f.pickle).is_subset(&ops)) {
-                f.hits += 1;
-                continue;
+            // A decoder case holding every opcode of a finding of the same kind most likely
+            // shows that finding again: counted as a hit, not minimized. (Not for scanners:
+            // their kind is only the status, and a case may hide a global in several ways.)
+            if !t.scanner {
+                let ops = op_names(&c.bytes);
+                let known = report.findings.iter_mut().find(|f| f.discrepancy.kind() == d.kind() && op_names(&f.pickle).is_subset(&ops));
+                if let Some(f) = known {
+                    f.hits += 1;
+                    continue;
+                }
             }
             // Scanner discrepancies share one kind (status), so they are rationed by how the
             // case names its globals instead.

@@ -110,16 +110,7 @@ impl Source {
     /// A source drawing from `seed`. `scanner` mixes in bypass pickles.
     pub fn new(seed: u64, seeds: Seeds, scanner: bool) -> Source {
         let valid = pickle_smith::Config::default();
-        let invalid = pickle_smith::Config {
-            invalid_truncation: true,
-            invalid_stack_shape: true,
-            invalid_missing_mark: true,
-            invalid_memo_index: true,
-            invalid_length: true,
-            invalid_text: true,
-            invalid_opcode: true,
-            ..valid.clone()
-        };
+        let invalid = valid.clone().with_every_invalidity();
         Source { rng: Rng::new(seed), seeds, valid, invalid, scanner, bypass: Default::default() }
     }
 
