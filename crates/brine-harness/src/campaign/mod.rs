@@ -172,6 +172,9 @@ pub struct CampaignReport {
     pub implementation_defined: u64,
     /// Discrepancies CPython could not confirm because it hit a limit.
     pub unconfirmed_limits: u64,
+    /// Discrepancies left uninvestigated because confirmation and minimization had used
+    /// their share of the time (as long as running cases, plus a minute).
+    pub uninvestigated: u64,
     /// Codec-vs-CPython disagreements met on the way.
     pub brine_bugs: Vec<BrineBug>,
     /// Adapter processes started (restarts after crashes and timeouts included).
@@ -273,6 +276,7 @@ pub fn run(root: &Path, o: &CampaignOptions) -> Result<CampaignReport, String> {
     let mut minimized_per_kind: BTreeMap<String, usize> = BTreeMap::new();
     let mut by_signature: BTreeMap<String, usize> = BTreeMap::new();
     let mut running = Duration::ZERO;
+    let mut investigating = Duration::ZERO;
     while Instant::now() < deadline && o.max_cases.is_none_or(|m| (report.cases as usize) < m) {
         let n = o.max_cases.map_or(256, |m| 256.min(m - report.cases as usize));
         let batch: Vec<Candidate> = (0..n).map(|_| source.draw()).collect();
@@ -306,8 +310,17 @@ pub fn run(root: &Path, o: &CampaignOptions) -> Result<CampaignReport, String> {
             if *spent >= o.per_kind {
                 continue;
             }
+            // Confirming and minimizing may take at most as long as running cases (plus a
+            // minute), so that a campaign keeps drawing new cases however many kinds it meets.
+            if investigating > running + Duration::from_secs(60) {
+                report.uninvestigated += 1;
+                continue;
+            }
             *spent += 1;
-            match investigate(&t, &oracle, c, &d, o) {
+            let t1 = Instant::now();
+            let outcome = investigate(&t, &oracle, c, &d, o);
+            investigating += t1.elapsed();
+            match outcome {
                 Investigation::Finding(f) => {
                     let mut f = *f;
                     f.case_index = first + i as u64;

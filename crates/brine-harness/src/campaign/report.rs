@@ -120,6 +120,7 @@ pub fn to_json(r: &CampaignReport) -> J {
         "kinds": r.kinds,
         "implementation_defined": r.implementation_defined,
         "unconfirmed_limits": r.unconfirmed_limits,
+        "uninvestigated": r.uninvestigated,
         "adapter_starts": r.adapter_starts,
         "scanner_flags": r.scanner_flags.iter().map(|(m, n)| format!("{m}.{n}")).collect::<Vec<_>>(),
         "findings": r.findings.iter().map(|f| json!({
@@ -156,6 +157,7 @@ pub fn markdown(r: &CampaignReport) -> String {
     let _ = writeln!(s, "| distinct findings | {} |", r.findings.len());
     let _ = writeln!(s, "| implementation-defined (as CPython's pure-Python unpickler) | {} |", r.implementation_defined);
     let _ = writeln!(s, "| not confirmable (CPython hit a limit) | {} |", r.unconfirmed_limits);
+    let _ = writeln!(s, "| not investigated (confirmation and minimization had used their half of the time) | {} |", r.uninvestigated);
     let _ = writeln!(s, "| brine bugs (codec vs CPython) | {} |", r.brine_bugs.len());
     let _ = writeln!(s, "| adapter processes started | {} |", r.adapter_starts);
     let _ = writeln!(s, "\nSources: {}.", r.sources.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", "));
