@@ -104,16 +104,25 @@ fn classes_of(root: &Path, a: &Adapter, corpus: &BTreeMap<Vec<u8>, String>) -> (
     if let Some(r) = read_json(&dir.join("report.json")) {
         let _ = write!(
             line,
-            "Campaign ({}): {} cases at {:.0} cases/s, {} distinct findings, {} brine bugs. ",
+            "Last campaign ({}, seed {}): {} cases at {:.0} cases/s, {} distinct findings, {} brine bugs. ",
             r["date"].as_str().unwrap_or("?"),
+            r["seed"],
             r["cases"],
             r["cases_per_s"].as_f64().unwrap_or(0.0),
             r["findings"].as_array().map_or(0, Vec::len),
             r["brine_bugs"].as_array().map_or(0, Vec::len)
         );
-        for f in r["findings"].as_array().into_iter().flatten() {
-            let key = f["key"].as_str().unwrap_or("");
-            let Some(j) = read_json(&dir.join("findings").join(format!("{key}.json"))) else { continue };
+        // Every finding on file: this run's and earlier runs' (they accumulate).
+        let mut files: Vec<_> = std::fs::read_dir(dir.join("findings"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        files.sort();
+        for path in files {
+            let Some(j) = read_json(&path) else { continue };
             let fb = &j["found_by"];
             let pickle = crate::cases::unhex(j["pickle"].as_str().unwrap_or(""));
             out.push(Class {

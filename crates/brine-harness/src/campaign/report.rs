@@ -84,11 +84,11 @@ fn reproduce(f: &Finding, adapter: &Adapter) -> Vec<String> {
     ]
 }
 
-/// Writes findings/, report.json and report.md under `out` (findings of an earlier run of
-/// the same campaign directory are replaced).
+/// Writes findings/, report.json and report.md under `out`. Findings accumulate across
+/// runs (an overnight campaign resumed with another seed keeps what the last one found): a
+/// signature found again is rewritten, the others are kept.
 pub fn write(out: &Path, r: &CampaignReport, adapter: &Adapter) -> Result<(), String> {
     let dir = out.join("findings");
-    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     for f in &r.findings {
         std::fs::write(dir.join(format!("{}.pkl", f.key)), &f.pickle).map_err(|e| e.to_string())?;
