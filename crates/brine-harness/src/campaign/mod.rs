@@ -289,7 +289,7 @@ pub fn run(root: &Path, o: &CampaignOptions) -> Result<CampaignReport, String> {
             *report.sources.entry(c.origin.clone()).or_default() += 1;
         }
         for (i, (c, j)) in batch.iter().zip(judged).enumerate() {
-            let Some((d, _)) = j else { continue };
+            let Some((d, answer)) = j else { continue };
             report.discrepancies += 1;
             *report.kinds.entry(d.kind()).or_default() += 1;
             // A decoder case holding every opcode of a finding of the same kind most likely
@@ -318,7 +318,7 @@ pub fn run(root: &Path, o: &CampaignOptions) -> Result<CampaignReport, String> {
             }
             *spent += 1;
             let t1 = Instant::now();
-            let outcome = investigate(&t, &oracle, c, &d, o);
+            let outcome = investigate(&t, &oracle, c, &d, &answer, o);
             investigating += t1.elapsed();
             match outcome {
                 Investigation::Finding(f) => {
@@ -438,7 +438,14 @@ enum Investigation {
 }
 
 /// Confirm with CPython, minimize, confirm again, sign.
-fn investigate(t: &Target, oracle: &confirm::Oracle, c: &Candidate, d: &Discrepancy, o: &CampaignOptions) -> Investigation {
+fn investigate(
+    t: &Target,
+    oracle: &confirm::Oracle,
+    c: &Candidate,
+    d: &Discrepancy,
+    first: &Answer,
+    o: &CampaignOptions,
+) -> Investigation {
     let live = oracle.check(c);
     if let Some(summary) = &live.codec_disagrees {
         return Investigation::BrineBug(BrineBug { pickle: c.bytes.clone(), summary: summary.clone() });
@@ -452,6 +459,11 @@ fn investigate(t: &Target, oracle: &confirm::Oracle, c: &Candidate, d: &Discrepa
         if judge::decoder(&live.c, Some(&live.py), &ans, t.values, &t.lenient).is_none() {
             return if judge::decoder(&live.c, None, &ans, t.values, &t.lenient).is_some() {
                 Investigation::ImplementationDefined
+            } else if matches!(d.status, "crash" | "timeout") {
+                // A crash that the same case does not repeat depends on what the process did
+                // before (heap corruption, a leak) or on chance: kept, unminimized, with how
+                // often fresh processes show it.
+                unrepeated(t, c, d, first, &live)
             } else {
                 Investigation::Vanished
             };
@@ -508,6 +520,37 @@ fn investigate(t: &Target, oracle: &confirm::Oracle, c: &Candidate, d: &Discrepa
         cpython_python: live.py.to_node(),
         cpython_globals: live.globals.clone(),
         implementation: judge::answer_node(&ans),
+        origin: c.origin.clone(),
+        case_index: 0,
+        hits: 1,
+        covered_by: None,
+    }))
+}
+
+/// A crash or timeout that did not happen again on the same case: the original case as the
+/// finding, with five fresh runs alone measuring how often it shows.
+fn unrepeated(t: &Target, c: &Candidate, d: &Discrepancy, first: &Answer, live: &confirm::Live) -> Investigation {
+    let shows = (0..5)
+        .filter(|_| {
+            let a = t.alone(c);
+            judge::decoder(&live.c, Some(&live.py), &a, t.values, &t.lenient).is_some_and(|x| x.kind() == d.kind())
+        })
+        .count() as u32;
+    let signature = format!("{}/unrepeated/{}", d.status, d.class);
+    Investigation::Finding(Box::new(Finding {
+        key: report::key_of(&signature),
+        signature,
+        reproduced_alone: false,
+        alone_runs: (shows, 5),
+        discrepancy: d.clone(),
+        original_len: c.bytes.len(),
+        pickle: c.bytes.clone(),
+        buffers: c.buffers,
+        extensions: c.extensions.clone(),
+        cpython: live.c.to_node(),
+        cpython_python: live.py.to_node(),
+        cpython_globals: live.globals.clone(),
+        implementation: judge::answer_node(first),
         origin: c.origin.clone(),
         case_index: 0,
         hits: 1,
