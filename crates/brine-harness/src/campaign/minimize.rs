@@ -17,8 +17,14 @@ type Pass = fn(&[u8]) -> Vec<Vec<u8>>;
 const CHUNK: usize = 16;
 
 /// Shrinks `data` while `keeps` says a candidate still shows the discrepancy. `keeps` gets a
-/// batch and answers for each. At most `budget` candidates are tested.
-pub fn minimize(data: &[u8], budget: usize, mut keeps: impl FnMut(&[Vec<u8>]) -> Vec<bool>) -> Vec<u8> {
+/// batch and answers for each. At most `budget` candidates are tested, and no batch starts
+/// after `deadline` (a hang's candidates each cost the adapter's whole time limit).
+pub fn minimize(
+    data: &[u8],
+    budget: usize,
+    deadline: std::time::Instant,
+    mut keeps: impl FnMut(&[Vec<u8>]) -> Vec<bool>,
+) -> Vec<u8> {
     let mut best = data.to_vec();
     let mut spent = 0usize;
     // Passes, coarse to fine; after any success the first pass starts again.
@@ -28,7 +34,7 @@ pub fn minimize(data: &[u8], budget: usize, mut keeps: impl FnMut(&[Vec<u8>]) ->
             let mut cands = pass(&best);
             cands.retain(|c| c.len() < best.len());
             for chunk in cands.chunks(CHUNK) {
-                if spent >= budget {
+                if spent >= budget || std::time::Instant::now() >= deadline {
                     break 'outer;
                 }
                 let chunk = &chunk[..chunk.len().min(budget - spent)];
@@ -249,12 +255,16 @@ fn op_spans(b: &[u8]) -> Vec<(usize, usize)> {
 mod tests {
     use super::*;
 
+    fn far() -> std::time::Instant {
+        std::time::Instant::now() + std::time::Duration::from_secs(3600)
+    }
+
     #[test]
     fn keeps_only_what_matters() {
         // The "bug": any pickle holding a FRAME opcode byte (0x95) followed later by 'N'.
         let data = b"\x80\x04\x95\x05\x00\x00\x00\x00\x00\x00\x00K\x01K\x02\x86N.";
         let shows = |c: &[u8]| c.iter().position(|&b| b == 0x95).is_some_and(|i| c[i..].contains(&b'N'));
-        let m = minimize(data, 10_000, |cs| cs.iter().map(|c| shows(c)).collect());
+        let m = minimize(data, 10_000, far(), |cs| cs.iter().map(|c| shows(c)).collect());
         assert_eq!(m, b"\x95N");
     }
 
@@ -263,7 +273,7 @@ mod tests {
         // The "bug": a SHORT_BINSTRING anywhere, in a valid pickle (byte deletions break it).
         let data = b"\x80\x02]q\x00(K\x01K\x02U\x01a\x86e.";
         let valid = |c: &[u8]| brine_codec::decode(c).is_ok();
-        let m = minimize(data, 10_000, |cs| cs.iter().map(|c| valid(c) && c.contains(&b'U')).collect());
+        let m = minimize(data, 10_000, far(), |cs| cs.iter().map(|c| valid(c) && c.contains(&b'U')).collect());
         assert_eq!(m, b"U\x00.");
     }
 
@@ -271,7 +281,7 @@ mod tests {
     fn respects_the_budget() {
         let data = vec![b'N'; 200];
         let mut tested = 0;
-        let m = minimize(&data, 50, |cs| {
+        let m = minimize(&data, 50, far(), |cs| {
             tested += cs.len();
             cs.iter().map(|c| !c.is_empty()).collect()
         });

@@ -60,8 +60,10 @@ pub struct CampaignOptions {
     /// of a common kind, at the cost of adapter time (a case holding every opcode of a
     /// finding of its kind is counted as that finding, not minimized). Defaults to 16.
     pub per_kind: usize,
-    /// Adapter calls one minimization may make.
+    /// Adapter calls one minimization may make. Defaults to 6,000.
     pub minimize_budget: usize,
+    /// Wall time one minimization may take. Defaults to 60 s.
+    pub minimize_time: Duration,
     /// Where to write (default target/campaigns/NAME).
     pub out: Option<PathBuf>,
     /// Where the adapter directory is looked for (default conformance/adapters).
@@ -82,6 +84,7 @@ impl Default for CampaignOptions {
             memory_mb: 4096,
             per_kind: 16,
             minimize_budget: 6000,
+            minimize_time: Duration::from_secs(60),
             out: None,
             adapters_dir: None,
             progress: true,
@@ -472,7 +475,10 @@ fn investigate(
     // Minimize, keeping status and class.
     let kind = d.kind();
     let budget = if t.engine.persistent() { o.minimize_budget } else { o.minimize_budget.min(300) };
-    let small = minimize::minimize(&c.bytes, budget, |cands| {
+    // A hang costs the adapter's time limit per test: timeouts get a tenth of the budget.
+    let budget = if d.status == "timeout" { budget / 10 } else { budget };
+    let deadline = Instant::now() + o.minimize_time;
+    let small = minimize::minimize(&c.bytes, budget, deadline, |cands| {
         let batch: Vec<Candidate> = cands.iter().map(|b| Candidate { bytes: b.clone(), ..c.clone() }).collect();
         judge_batch(t, &batch).into_iter().map(|j| j.is_some_and(|(d, _)| d.kind() == kind)).collect()
     });
