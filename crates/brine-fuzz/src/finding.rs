@@ -66,21 +66,7 @@ impl Finding {
 /// Replaces each run of digits by `N`, and cuts at the first `:` after the path (what
 /// follows is a description of values, not a place).
 pub fn blur(s: &str) -> String {
-    let s = s.split(": ").next().unwrap_or(s);
-    let mut out = String::with_capacity(s.len());
-    let mut in_num = false;
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            if !in_num {
-                out.push('N');
-            }
-            in_num = true;
-        } else {
-            in_num = false;
-            out.push(c);
-        }
-    }
-    out
+    brine_oracle::render::blur_numbers(s.split(": ").next().unwrap_or(s))
 }
 
 impl fmt::Display for Finding {

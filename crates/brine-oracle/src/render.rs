@@ -129,6 +129,25 @@ pub fn listing(v: &J) -> String {
     out
 }
 
+/// Each run of digits replaced by `N`: the same difference at item 3 and at item 7 reads
+/// alike, which is how fuzz triage and campaigns deduplicate places and messages.
+pub fn blur_numbers(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_num = false;
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            if !in_num {
+                out.push('N');
+            }
+            in_num = true;
+        } else {
+            in_num = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A unified diff of two texts, labelled, with [`CONTEXT`] lines of context, capped at
 /// [`MAX_DIFF_LINES`] lines.
 pub fn unified(a_name: &str, a: &str, b_name: &str, b: &str) -> String {

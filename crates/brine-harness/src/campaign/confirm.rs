@@ -50,7 +50,7 @@ impl Oracle {
         };
         let globals = self.c.globals_batch(&[(&c.bytes, &opts)]).pop().expect("one answer").ok();
         let globals: Option<Vec<(String, String)>> = globals.map(|g| g.iter().map(super::text_pair).collect());
-        let reference = super::reference(c);
+        let reference = super::reference(c, true);
         let limited = matches!(cy, Outcome::Poisoned(_));
         let v = verdict::compare("codec", &reference.outcome, "cpython-c", &cy);
         let mut codec_disagrees = v.is_disagreement().then(|| v.summary());

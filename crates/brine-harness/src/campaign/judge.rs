@@ -180,23 +180,7 @@ fn first_line(s: &str) -> String {
     s.lines().next().unwrap_or("").chars().take(160).collect()
 }
 
-/// Numbers blurred to `N` (the same bug at item 3 and at item 7 is one finding).
-pub fn blur(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut in_num = false;
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            if !in_num {
-                out.push('N');
-            }
-            in_num = true;
-        } else {
-            in_num = false;
-            out.push(c);
-        }
-    }
-    out
-}
+pub use brine_oracle::render::blur_numbers as blur;
 
 /// The first few words of a crash message, blurred (`exit N; stderr: thread 'main'
 /// panicked at src/de.rs:N:N`), as a crash's class.

@@ -133,6 +133,9 @@ pub struct Finding {
     pub hits: u64,
     /// A corpus case showing the same kind with the same opcodes, if any.
     pub covered_by: Option<String>,
+    /// The reproducer's opcode names (for the known-finding filter, which asks for them on
+    /// every discrepancy).
+    pub ops: BTreeSet<String>,
 }
 
 /// A case where the codec and live CPython disagree: brine's bug, not the implementation's.
@@ -300,7 +303,8 @@ pub fn run(root: &Path, o: &CampaignOptions) -> Result<CampaignReport, String> {
             // their kind is only the status, and a case may hide a global in several ways.)
             if !t.scanner {
                 let ops = op_names(&c.bytes);
-                let known = report.findings.iter_mut().find(|f| f.discrepancy.kind() == d.kind() && op_names(&f.pickle).is_subset(&ops));
+                let kind = d.kind();
+                let known = report.findings.iter_mut().find(|f| f.ops.is_subset(&ops) && f.discrepancy.kind() == kind);
                 if let Some(f) = known {
                     f.hits += 1;
                     continue;
@@ -326,8 +330,9 @@ pub fn run(root: &Path, o: &CampaignOptions) -> Result<CampaignReport, String> {
             match outcome {
                 Investigation::Finding(f) => {
                     let mut f = *f;
+                    f.ops = op_names(&f.pickle);
                     f.case_index = first + i as u64;
-                    f.covered_by = known.iter().find(|(k, ops, _)| *k == f.discrepancy.kind() && covers(ops, &f.pickle)).map(|x| x.2.clone());
+                    f.covered_by = known.iter().find(|(k, ops, _)| *k == f.discrepancy.kind() && f.ops.is_subset(ops)).map(|x| x.2.clone());
                     match by_signature.get(&f.signature) {
                         Some(&at) => {
                             let old = &mut report.findings[at];
@@ -388,9 +393,14 @@ pub struct Reference {
     pub globals: Vec<(String, String)>,
 }
 
-/// The codec's answer for a candidate (with its registry and buffers).
-pub fn reference(c: &Candidate) -> Reference {
+/// The codec's answer for a candidate (with its registry and buffers), with the
+/// `find_class` calls when `with_globals` asks for them (scanners; recording costs a clone
+/// per global, which a decoder campaign's every case need not pay).
+pub fn reference(c: &Candidate, with_globals: bool) -> Reference {
     let opts = decode_options(c);
+    if !with_globals {
+        return Reference { outcome: brine_oracle::Codec::outcome(&brine_codec::decode_with(&c.bytes, &opts)), globals: vec![] };
+    }
     let g = brine_codec::globals(&c.bytes, &opts);
     Reference { outcome: brine_oracle::Codec::outcome(&g.result), globals: g.calls.iter().map(text_pair).collect() }
 }
@@ -420,7 +430,7 @@ fn judge_batch(t: &Target, batch: &[Candidate]) -> Vec<Option<(Discrepancy, Answ
         .iter()
         .zip(answers)
         .map(|(c, a)| {
-            let r = reference(c);
+            let r = reference(c, t.scanner);
             let d = if t.scanner {
                 judge::scanner(&r.globals, &t.flags, &a)
             } else {
@@ -530,6 +540,7 @@ fn investigate(
         case_index: 0,
         hits: 1,
         covered_by: None,
+        ops: BTreeSet::new(),
     }))
 }
 
@@ -561,6 +572,7 @@ fn unrepeated(t: &Target, c: &Candidate, d: &Discrepancy, first: &Answer, live: 
         case_index: 0,
         hits: 1,
         covered_by: None,
+        ops: BTreeSet::new(),
     }))
 }
 
@@ -573,7 +585,7 @@ fn corpus_kinds(t: &Target, corpus: &Corpus) -> Vec<(String, BTreeSet<String>, S
     for (case, a) in corpus.cases.iter().zip(answers) {
         let d = if t.scanner {
             let cand = Candidate { bytes: case.pickle.clone(), buffers: (case.buffers > 0).then_some(case.buffers), extensions: case.extensions.clone(), origin: String::new() };
-            judge::scanner(&reference(&cand).globals, &t.flags, &a)
+            judge::scanner(&reference(&cand, true).globals, &t.flags, &a)
         } else if case.expect == Expect::Either {
             None
         } else {
@@ -588,11 +600,6 @@ fn corpus_kinds(t: &Target, corpus: &Corpus) -> Vec<(String, BTreeSet<String>, S
 
 fn op_names(data: &[u8]) -> BTreeSet<String> {
     brine_codec::dis::genops(data).ops.iter().filter_map(|o| o.op.name().map(str::to_string)).collect()
-}
-
-/// Whether a corpus case's opcodes include every opcode of the reproducer.
-fn covers(corpus_ops: &BTreeSet<String>, repro: &[u8]) -> bool {
-    op_names(repro).is_subset(corpus_ops)
 }
 
 /// The globals a scanner flags when it meets them in a plain protocol 0 GLOBAL.
