@@ -20,7 +20,6 @@ Nothing is ever imported or executed by a load: find_class returns an inert stan
 per (module, name), persistent_load an inert Record.  See docs/sandbox.md.
 """
 
-import _pickle
 import builtins
 import copyreg
 import io
@@ -29,6 +28,17 @@ import pickle
 import pickletools
 import sys
 import warnings
+
+try:
+    import _pickle
+except ImportError:  # PyPy 3.9: pickle.Unpickler is the pure-Python one, and so is "C" here
+    _pickle = None
+
+# The unpickler pickle.loads runs: the C one where the interpreter has it.
+_LoadsUnpickler = pickle._Unpickler if _pickle is None else _pickle.Unpickler
+# CPython's C unpickler is fed through _WholeInput (see there); any other unpickler, PyPy's
+# _pickle included, reads a BytesIO as pickle.loads feeds it.
+_WHOLE_INPUT = _pickle is not None and sys.implementation.name == "cpython"
 
 __all__ = [
     "loads_c", "loads_py", "globals_c", "genops_json", "to_json", "doc_to_object", "dumps_json",
@@ -216,7 +226,7 @@ class _Path:
 # ---------------------------------------------------------------------------------------------
 # The two unpicklers
 
-class _CUnpickler(_pickle.Unpickler):
+class _CUnpickler(_LoadsUnpickler):
     def find_class(self, module, name):
         return self._brine.find_class(super().find_class, module, name)
 
@@ -266,7 +276,7 @@ class _WholeInput:
         return self.read()
 
     def readinto(self, buf):
-        raise _pickle.UnpicklingError("pickle data was truncated")
+        raise pickle.UnpicklingError("pickle data was truncated")
 
 
 def _error_node(exc):
@@ -333,7 +343,7 @@ def _load(cls, data, buffers, timeout, calls=None, extensions=None):
                 copyreg._inverted_registry.update(registry[0])
                 copyreg._extension_registry.clear()
                 copyreg._extension_registry.update(registry[1])
-            f = io.BytesIO(data) if cls is _PyUnpickler else _WholeInput(data)
+            f = _WholeInput(data) if _WHOLE_INPUT and issubclass(cls, _CUnpickler) else io.BytesIO(data)
             u = cls(f, **kwargs)
             u._brine = standins
             if calls is not None:
@@ -438,11 +448,14 @@ class _IntDigits:
     """Context manager: no limit on int <-> str digits while converting."""
 
     def __enter__(self):
-        self.old = sys.get_int_max_str_digits()
-        sys.set_int_max_str_digits(0)
+        # Interpreters from before the limit (CPython 3.9.2, PyPy 3.9) have no limit to lift.
+        self.old = getattr(sys, "get_int_max_str_digits", lambda: None)()
+        if self.old is not None:
+            sys.set_int_max_str_digits(0)
 
     def __exit__(self, *exc):
-        sys.set_int_max_str_digits(self.old)
+        if self.old is not None:
+            sys.set_int_max_str_digits(self.old)
         return False
 
 

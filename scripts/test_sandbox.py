@@ -26,6 +26,11 @@ import brine_sandbox as sb  # noqa: E402
 
 passed = 0
 failed = 0
+CPYTHON = sys.implementation.name == "cpython"
+# Warm-up: PyPy imports stdlib codecs (encodings.ascii) lazily at its first text load, which
+# the sys.modules checks below would take for a leak.
+for _warm in (sb.loads_c, sb.loads_py):
+    _warm(b"S'a'\nX\x01\x00\x00\x00b\x86.")
 
 
 def check(cond, what):
@@ -274,18 +279,18 @@ def run_misc():
           "equal globals merge: %s" % got)
     # BUILD with a dict state on a global fails as on a real class
     got = sb.loads_c(b"cos\nsystem\n}S'a'\nK\x01sb.")
-    check(got.get("type") == "TypeError", "BUILD on a global: %s" % got)
+    # (PyPy's _pickle accepts it: its BUILD does not go through the class's __dict__.)
+    check(got.get("type") == "TypeError" or CPYTHON is False, "BUILD on a global: %s" % got)
     got = sb.loads_py(b"cos\nsystem\nN}S'a'\nK\x01s\x86b.")
     check(got.get("type") == "AttributeError", "slot state on a global: %s" % got)
     # loads_c takes the paths pickle.loads takes (string input), also around FRAMEs
-    import _pickle
     u8 = lambda n: struct.pack("<Q", n)
     for data in (b"\x80\x04\x95" + u8(3) + b"\x8c\x03a" + b"bc.",
                  b"\x80\x04\x95" + u8(4) + b"K\x01\x95" + u8(2) + b"\x85.",
                  b"\x80\x04\x95" + u8(100) + b"K\x01.",
                  b"\x80\x03C\x00", b"X\x05\x00\x00\x00ab", b"I12", b"]K\x01a."):
         try:
-            ref = sb.to_json(_pickle.loads(data))
+            ref = sb.to_json(pickle.loads(data))
         except Exception as e:
             ref = {"t": "error", "type": type(e).__name__}
         got = sb.loads_c(data)
@@ -301,7 +306,10 @@ def run_misc():
 
     sb.Record.__call__ = slow_call
     try:
-        for loads in (sb.loads_c, sb.loads_py):
+        # PyPy's _pickle is left broken by an exception raised from a signal handler during
+        # a load (its next loads fail with "pickle data was truncated"): its loads_c is not
+        # timed out here (brine's harness kills and restarts a slow adapter instead).
+        for loads in (sb.loads_c, sb.loads_py) if CPYTHON else (sb.loads_py,):
             t0 = time.time()
             got = loads(b"cm\nf\n)R)R.", timeout=0.5)
             check(got.get("type") == "Timeout" and time.time() - t0 < 2.5,
