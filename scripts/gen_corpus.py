@@ -29,6 +29,7 @@ PROVENANCE = {
     "pickletester": "CPython test: Lib/test/pickletester.py",
     "mutation": "generated: mutation of a CPython pickle (truncate/flip/insert/delete)",
     "campaign": "generated: a campaign finding against another implementation (cargo xtask fuzz --impl), minimized",
+    "versions": "generated: a pickle whose outcome differs between CPython versions (cargo xtask versions), minimized",
 }
 MAX_PICKLE = 64 * 1024
 LIMIT_TYPES = {"MemoryError", "RecursionError", "Timeout"}
@@ -72,11 +73,87 @@ def slug(s):
     return s[:110]
 
 
+VERSIONS_NOTE = "differs by CPython version:"
+
+
+def version_outcomes():
+    """conformance/versions/X.Y.jsonl (written by `cargo xtask versions`) as
+    {case name: {"c": {version: node}, "python": {version: node}}}."""
+    out = {}
+    base = os.path.join(REPO, "conformance", "versions")
+    if not os.path.isdir(base):
+        return out
+    for f in sorted(os.listdir(base), key=lambda f: [int(x) for x in f[:-6].split(".")] if f.endswith(".jsonl") else []):
+        if not f.endswith(".jsonl"):
+            continue
+        version = f[:-len(".jsonl")]
+        for v in read_jsonl(os.path.join(base, f)):
+            if v.get("set") != "decode":
+                continue
+            entry = out.setdefault(v["name"], {"c": {}, "python": {}})
+            for side in ("c", "python"):
+                if side in v:
+                    entry[side][version] = v[side]
+    return out
+
+
+def apply_versions(meta, outcomes):
+    """Sets a case's "versions" (C) and "python_versions" (pure Python): each CPython version
+    whose outcome differs from 3.11's, with its node; says so in the note. The y_/n_/i_ class
+    stays 3.11's (docs/versions.md)."""
+    meta.pop("versions", None)
+    meta.pop("python_versions", None)
+    note = meta.get("note", "")
+    if VERSIONS_NOTE in note:
+        note = note[:note.index(VERSIONS_NOTE)].rstrip("; ")
+    entry = outcomes.get(meta["from"])
+    parts = []
+    if entry:
+        if entry["c"]:
+            meta["versions"] = entry["c"]
+            parts.append("C in " + ", ".join(entry["c"]))
+        if entry["python"]:
+            meta["python_versions"] = entry["python"]
+            parts.append("pure-Python in " + ", ".join(entry["python"]))
+    if parts:
+        note = (note + "; " if note else "") + VERSIONS_NOTE + " " + "; ".join(parts) + " (docs/versions.md)"
+    if note:
+        meta["note"] = note
+    else:
+        meta.pop("note", None)
+
+
+def versions_only(out):
+    """--versions-only: refresh the per-version fields of the existing corpus in place."""
+    outcomes = version_outcomes()
+    changed = 0
+    for f in sorted(os.listdir(out)):
+        if not (f.endswith(".json") and f[:2] in ("y_", "n_", "i_")):
+            continue
+        path = os.path.join(out, f)
+        with open(path) as fh:
+            text = fh.read()
+        meta = json.loads(text)
+        apply_versions(meta, outcomes)
+        new = json.dumps(meta, separators=(",", ":"))
+        if new != text:
+            with open(path, "w") as fh:
+                fh.write(new)
+            changed += 1
+    print(f"corpus: per-version fields refreshed, {changed} files changed")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--max", type=int, default=3000)
     ap.add_argument("--out", default=os.path.join(REPO, "corpus"))
+    ap.add_argument("--versions-only", action="store_true",
+                    help="only refresh the per-version fields from conformance/versions/")
     args = ap.parse_args()
+    if args.versions_only:
+        versions_only(args.out)
+        return
+    outcomes = version_outcomes()
     resource.setrlimit(resource.RLIMIT_AS, (3 * 1024 ** 3, resource.RLIM_INFINITY))
     src = os.path.join(REPO, "conformance", "decode")
     chosen = []
@@ -101,6 +178,8 @@ def main():
     # Campaign findings (scripts/promote_findings.py) are each a distinct discrepancy of some
     # implementation: all of them go in, whatever --max says.
     chosen.extend(v for path in sb.jsonl_shards(src, "campaigns") for v in read_jsonl(path))
+    # So is every pickle `cargo xtask versions` found to behave differently across versions.
+    chosen.extend(v for path in sb.jsonl_shards(src, "versions") for v in read_jsonl(path))
     os.makedirs(args.out, exist_ok=True)
     for f in os.listdir(args.out):
         if f.endswith((".pkl", ".json")) and f[:2] in ("y_", "n_", "i_"):
@@ -131,6 +210,7 @@ def main():
             meta["limit"] = True
         if v.get("note"):
             meta["note"] = v["note"]
+        apply_versions(meta, outcomes)
         with open(os.path.join(args.out, name + ".pkl"), "wb") as f:
             f.write(data)
         with open(os.path.join(args.out, name + ".json"), "w") as f:

@@ -12,6 +12,8 @@ const HELP: &str = "usage: cargo xtask conformance [--seed N] [--count N] [--tim
   --count N       generated pickles and values to check (default: 100000)
   --time SECS     stop generating after this many seconds (default: 45)
   --no-generated  only the checked-in cases
+  --python X.Y    the codec in CPython X.Y's mode against that version's checked-in
+                  expectations (conformance/versions/X.Y.jsonl; see cargo xtask versions)
 Reports go to target/conformance/.";
 
 pub fn run(args: &[String]) -> Result<(), String> {

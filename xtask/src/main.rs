@@ -13,6 +13,7 @@ mod matrix;
 mod promote;
 mod triage;
 mod util;
+mod versions;
 
 use std::process::ExitCode;
 
@@ -31,6 +32,7 @@ const COMMANDS: &[Command] = &[
     ("fuzz", "build and run the cargo-fuzz targets for a time budget, triage, morning report", fuzz::run),
     ("triage", "classify, deduplicate and minimize fuzz crashes; propose corpus cases", triage::run),
     ("findings", "docs/findings.md from the campaigns (fuzz --impl) and the matrix", findings::run),
+    ("versions", "CPython 3.9-3.15 as references: per-version expectations, docs/versions.md, the codec per version", versions::run),
     ("promote", "campaign findings the corpus lacks become corpus cases (CPython-made expectations)", promote::run),
 ];
 

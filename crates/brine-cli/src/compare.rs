@@ -1,8 +1,11 @@
 //! `brine compare`: each pickle through the codec and CPython's C and Python unpicklers.
 //!
 //! ```text
-//! brine compare [--buffers N] FILE...
+//! brine compare [--buffers N] [--python X.Y] FILE...
 //! ```
+//! `--python X.Y` makes the codec reproduce that CPython's C unpickler; the CPython side is
+//! still the embedded interpreter (3.11), so the verdicts then show where the two versions
+//! differ. The header line says which version the codec modelled (`codec_python`).
 //! stdout: a header line `{"interpreter": {...}}` naming the embedded CPython, then one JSON
 //! line per file: `{"file", "codec", "cpython-c", "cpython-py", "codec_vs_c", "c_vs_py"}`
 //! (outcome nodes and verdicts, disagreements with a unified diff). stderr: a summary for
@@ -22,6 +25,7 @@ const BATCH: usize = 64;
 
 pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
     let mut buffers = None;
+    let mut python = None;
     let mut files = vec![];
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -30,6 +34,7 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
                 let n = it.next().ok_or("--buffers needs a number")?;
                 buffers = Some(n.parse::<usize>().map_err(|_| format!("bad --buffers value {n:?}"))?);
             }
+            "--python" => python = Some(crate::parse_python(it.next())?),
             s if s.starts_with("--") => return Err(format!("unknown flag {s}")),
             s => files.push(s.to_string()),
         }
@@ -37,7 +42,10 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
     if files.is_empty() {
         return Err("no FILE given".into());
     }
-    let diff = Differential::new().with_python();
+    let mut diff = Differential::new().with_python();
+    if let Some(p) = python {
+        diff.codec.options.python = p;
+    }
     let Some(c) = &diff.c else {
         eprintln!("brine compare: CPython could not start (built without the cpython feature, or BRINE_NO_CPYTHON set)");
         return Ok(ExitCode::from(2));
@@ -45,7 +53,10 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
     let info = c.interpreter().info();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    let header = serde_json::json!({ "interpreter": info.to_json() });
+    let mut header = serde_json::json!({ "interpreter": info.to_json() });
+    if let Some(p) = python {
+        header["codec_python"] = J::from(p.to_string());
+    }
     writeln!(out, "{header}").map_err(|e| e.to_string())?;
 
     let mut summary = Summary::default();
@@ -75,7 +86,7 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
     }
     out.flush().map_err(|e| e.to_string())?;
     drop(out);
-    summary.print(&info.version, &info.executable);
+    summary.print(&info.version, &info.executable, python);
     Ok(if summary.disagreements.is_empty() && summary.unreadable == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
@@ -100,10 +111,17 @@ impl Summary {
         }
     }
 
-    fn print(&self, version: &str, executable: &str) {
+    fn print(&self, version: &str, executable: &str, python: Option<brine_codec::Python>) {
         let n: usize = self.counts.values().sum();
         let mut e = std::io::stderr().lock();
         let _ = writeln!(e, "\nbrine compare: {n} files against CPython {} ({executable})", version.split_whitespace().next().unwrap_or(version));
+        if let Some(p) = python {
+            let _ = writeln!(
+                e,
+                "  the codec modelled CPython {p} ({}); the CPython side is the embedded interpreter above",
+                p.measured()
+            );
+        }
         let counts: Vec<String> = self.counts.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(e, "  codec vs C: {}", counts.join(", "));
         if self.unreadable > 0 {

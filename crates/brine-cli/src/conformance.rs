@@ -16,6 +16,7 @@ pub fn run(args: &[String]) -> Result<ExitCode, String> {
         time_budget: Duration::from_secs(45),
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
+    let mut python: Option<String> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut num = |what: &str| -> Result<u64, String> {
@@ -28,8 +29,12 @@ pub fn run(args: &[String]) -> Result<ExitCode, String> {
             "--time" => cfg.time_budget = Duration::from_secs(num("--time")?),
             "--no-generated" => cfg.count = 0,
             "--progress" => cfg.progress = true,
+            "--python" => python = Some(it.next().ok_or("--python needs a version, e.g. 3.14")?.clone()),
             other => return Err(format!("unknown flag {other}")),
         }
+    }
+    if let Some(v) = python.filter(|v| v != brine_harness::versions::BASELINE) {
+        return another_version(&root, &v, cfg.progress);
     }
     let mut r = run::run(&cfg);
     if let Some(f) = report::check_floor(&r, &root) {
@@ -53,4 +58,20 @@ fn workspace_root() -> Result<PathBuf, String> {
             return Err("run inside the brine workspace (no conformance/ found)".into());
         }
     }
+}
+
+/// `--python X.Y` (another version than the 3.11 baseline): the codec in that version's mode
+/// against that version's checked-in expectations (conformance/versions/X.Y.jsonl and the
+/// corpus's `versions` fields), with no interpreter. The interpreters themselves are run by
+/// `cargo xtask versions`.
+fn another_version(root: &std::path::Path, version: &str, progress: bool) -> Result<ExitCode, String> {
+    let c = brine_harness::versions::check_codec(root, version, progress)?;
+    println!(
+        "conformance --python {version}: decode {} agree, {} disagree, {} limit; corpus {} agree, {} disagree, {} limit; encode {} agree, {} disagree",
+        c.decode.0, c.decode.1, c.decode.2, c.corpus.0, c.corpus.1, c.corpus.2, c.encode.0, c.encode.1
+    );
+    for d in &c.disagreements {
+        println!("  {d}");
+    }
+    Ok(if c.failures() == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -4,11 +4,12 @@
 //! brine encode [--protocol N]            JSON lines on stdin: {"value": NODE, "protocol": N}
 //!                                        -> one line each: {"pickle": HEX} or {"error": MSG}
 //! brine encode --protocol N FILE.json    the raw pickle of the document in FILE on stdout
+//! brine encode --python 3.15 ...         as that CPython's pickle.dumps writes (default 3.11)
 //! ```
 //! In the line mode `--protocol` is the default for lines without one. A document that
 //! cannot be encoded is an error line, not a failed command.
 
-use brine_codec::encode_document;
+use brine_codec::{encode_document_with, EncodeOptions};
 use brine_codec::json::{parse_deep, write::write_json_str};
 use serde_json::Value as J;
 use std::io::{BufRead, Write};
@@ -16,6 +17,7 @@ use std::process::ExitCode;
 
 pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
     let mut protocol: Option<u8> = None;
+    let mut opts = EncodeOptions::default();
     let mut file: Option<&str> = None;
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -24,18 +26,19 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
                 let n = it.next().ok_or("--protocol needs a number")?;
                 protocol = Some(n.parse().map_err(|_| format!("bad --protocol value {n:?}"))?);
             }
+            "--python" => opts.python = crate::parse_python(it.next())?,
             s if s.starts_with("--") => return Err(format!("unknown flag {s}")),
             s if file.is_none() => file = Some(s),
             _ => return Err("encode takes one FILE".into()),
         }
     }
     match file {
-        Some(path) => encode_file(path, protocol.ok_or("encode FILE needs --protocol N")?),
-        None => encode_lines(protocol),
+        Some(path) => encode_file(path, protocol.ok_or("encode FILE needs --protocol N")?, &opts),
+        None => encode_lines(protocol, &opts),
     }
 }
 
-fn encode_file(path: &str, protocol: u8) -> Result<ExitCode, String> {
+fn encode_file(path: &str, protocol: u8, opts: &EncodeOptions) -> Result<ExitCode, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
     let doc = parse_deep(&text).map_err(|e| format!("{path}: {e}"))?;
     // A bare node, or a line-mode object {"value": NODE, ...}.
@@ -43,7 +46,7 @@ fn encode_file(path: &str, protocol: u8) -> Result<ExitCode, String> {
         Some(v) if doc.get("t").is_none() => v,
         _ => &doc,
     };
-    match encode_document(node, protocol) {
+    match encode_document_with(node, protocol, opts) {
         Ok(bytes) => {
             let mut out = std::io::stdout().lock();
             out.write_all(&bytes).and_then(|()| out.flush()).map_err(|e| e.to_string())?;
@@ -56,7 +59,7 @@ fn encode_file(path: &str, protocol: u8) -> Result<ExitCode, String> {
     }
 }
 
-fn encode_lines(default_protocol: Option<u8>) -> Result<ExitCode, String> {
+fn encode_lines(default_protocol: Option<u8>, opts: &EncodeOptions) -> Result<ExitCode, String> {
     let stdin = std::io::stdin();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for line in stdin.lock().lines() {
@@ -64,7 +67,7 @@ fn encode_lines(default_protocol: Option<u8>) -> Result<ExitCode, String> {
         if line.trim().is_empty() {
             continue;
         }
-        let reply = match encode_line(&line, default_protocol) {
+        let reply = match encode_line(&line, default_protocol, opts) {
             Ok(bytes) => {
                 let mut s = String::with_capacity(14 + 2 * bytes.len());
                 s.push_str(r#"{"pickle":""#);
@@ -87,7 +90,7 @@ fn encode_lines(default_protocol: Option<u8>) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn encode_line(line: &str, default_protocol: Option<u8>) -> Result<Vec<u8>, String> {
+fn encode_line(line: &str, default_protocol: Option<u8>, opts: &EncodeOptions) -> Result<Vec<u8>, String> {
     let req = parse_deep(line).map_err(|e| format!("bad JSON: {e}"))?;
     let node = req.get("value").ok_or("a line needs \"value\"")?;
     let protocol = match req.get("protocol") {
@@ -95,5 +98,5 @@ fn encode_line(line: &str, default_protocol: Option<u8>) -> Result<Vec<u8>, Stri
         Some(_) => return Err("\"protocol\" must be a small integer".into()),
         None => default_protocol.ok_or("a line needs \"protocol\" (or pass --protocol N)")?,
     };
-    encode_document(node, protocol).map_err(|e| e.to_string())
+    encode_document_with(node, protocol, opts).map_err(|e| e.to_string())
 }

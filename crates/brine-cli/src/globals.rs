@@ -1,7 +1,7 @@
 //! `brine globals`: what each pickle would import, without importing anything.
 //!
 //! ```text
-//! brine globals [--buffers N] [--extensions JSON] FILE...
+//! brine globals [--buffers N] [--extensions JSON] [--python X.Y] FILE...
 //! ```
 //! One JSON line per file: `{"file": PATH, "globals": [[module, name], ...]}`, every
 //! `find_class(module, name)` call CPython 3.11's C unpickler makes loading the file, in
@@ -10,7 +10,8 @@
 //! `find_class`); a name holding a lone surrogate is `{"hex": HEX}` of its surrogatepass
 //! UTF-8. `--buffers N` supplies N out-of-band buffers, as `brine decode` does;
 //! `--extensions '[[module, name, code], ...]'` is the copyreg extension registry EXT1/2/4
-//! resolve through (empty by default). A rejected pickle is not a failed command: the exit
+//! resolve through (empty by default); `--python X.Y` makes the calls those of that CPython's
+//! C unpickler (default 3.11). A rejected pickle is not a failed command: the exit
 //! status is non-zero only when a file cannot be read (1) or the arguments are wrong (2).
 
 use brine_codec::json::write::write_json_str;
@@ -34,6 +35,7 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
                 let j = it.next().ok_or("--extensions needs a JSON list [[module, name, code], ...]")?;
                 opts.extensions = parse_extensions(j)?;
             }
+            "--python" => opts.python = crate::parse_python(it.next())?,
             s if s.starts_with("--") => return Err(format!("unknown flag {s}")),
             s => files.push(s.to_string()),
         }

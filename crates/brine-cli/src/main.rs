@@ -5,12 +5,13 @@
 //! brine dis --json FILE...       one line per file: {"file": PATH, "ops": [...]}
 //! brine decode FILE...           one line per file: {"file": PATH, "result": NODE}
 //! brine decode --quiet FILE...   decode fully, print a one-line summary per file
+//! brine decode --python 3.14 FILE...   as that CPython's C unpickler (default 3.11)
 //! brine globals [--buffers N] [--extensions JSON] FILE...
 //!                                one line per file: {"file": PATH, "globals": [[module, name]...]}
 //!                                (the find_class calls CPython would make; see globals.rs)
-//! brine encode [--protocol N]    JSON lines {"value","protocol"} -> {"pickle": HEX} lines
+//! brine encode [--protocol N] [--python X.Y]   JSON lines {"value","protocol"} -> {"pickle": HEX} lines
 //! brine encode --protocol N FILE.json   the raw pickle on stdout
-//! brine compare [--buffers N] FILE...   codec vs CPython C and Python (see compare.rs)
+//! brine compare [--buffers N] [--python X.Y] FILE...   codec vs CPython C and Python (see compare.rs)
 //! brine conformance [...]        the whole suite and coverage (cargo xtask conformance)
 //! ```
 //! A rejected pickle is an error node, not a failed command; the exit status is non-zero
@@ -22,22 +23,24 @@ mod encode;
 mod globals;
 
 use brine_codec::json::write::write_json_str;
-use brine_codec::{decode_with, DecodeOptions};
+use brine_codec::{decode_with, DecodeOptions, Python};
 use std::io::Write;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage:
   brine dis [--json] FILE...
-  brine decode [--quiet] [--buffers N] FILE...
-  brine globals [--buffers N] [--extensions '[[module,name,code],...]'] FILE...
-  brine encode [--protocol N] [FILE.json]
-  brine compare [--buffers N] FILE...
+  brine decode [--quiet] [--buffers N] [--python X.Y] FILE...
+  brine globals [--buffers N] [--extensions '[[module,name,code],...]'] [--python X.Y] FILE...
+  brine encode [--protocol N] [--python X.Y] [FILE.json]
+  brine compare [--buffers N] [--python X.Y] FILE...
   brine conformance [--seed N] [--count N] [--time SECS] [--no-generated]
   brine check-impl --decoder CMD [--encoder CMD] [--timeout S] [--jobs N] [--json OUT]
   brine matrix [--only NAME,...] [--jobs N] [--render-only]
   brine campaign --impl NAME [--time 10m] [--seed N] [--cases N]
   brine findings
-  brine adapter decode|encode";
+  brine versions [--reuse] [--only X.Y,...] [--generated N] [--check-only]
+  brine adapter decode|encode
+--python X.Y: the CPython version the codec reproduces (3.9, 3.11, 3.13, 3.14, 3.15; default 3.11)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -55,11 +58,18 @@ struct Flags {
     json: bool,
     quiet: bool,
     buffers: Option<usize>,
+    python: Python,
     files: Vec<String>,
 }
 
+/// The value of `--python X.Y`: a supported CPython version.
+pub(crate) fn parse_python(v: Option<&String>) -> Result<Python, String> {
+    let v = v.ok_or("--python needs a version (3.9, 3.11, 3.13, 3.14, 3.15)")?;
+    v.parse().map_err(|e: brine_codec::ParsePythonError| e.to_string())
+}
+
 fn parse_flags(args: &[String]) -> Result<Flags, String> {
-    let mut f = Flags { json: false, quiet: false, buffers: None, files: vec![] };
+    let mut f = Flags { json: false, quiet: false, buffers: None, python: Python::default(), files: vec![] };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -69,6 +79,7 @@ fn parse_flags(args: &[String]) -> Result<Flags, String> {
                 let n = it.next().ok_or("--buffers needs a number")?;
                 f.buffers = Some(n.parse().map_err(|_| format!("bad --buffers value {n:?}"))?);
             }
+            "--python" => f.python = parse_python(it.next())?,
             s if s.starts_with("--") => return Err(format!("unknown flag {s}")),
             _ => f.files.push(a.clone()),
         }
@@ -98,6 +109,7 @@ fn run(args: Vec<String>) -> Result<ExitCode, String> {
         "adapter" => return brine_harness::impls::cli::adapter(rest),
         "campaign" => return brine_harness::impls::cli::campaign(rest),
         "findings" => return brine_harness::impls::cli::findings(rest),
+        "versions" => return brine_harness::versions::cli(rest),
         _ => {}
     }
     if cmd == "conformance" {
@@ -131,7 +143,7 @@ fn run(args: Vec<String>) -> Result<ExitCode, String> {
                 }
             }
             "decode" => {
-                let opts = DecodeOptions { buffers: flags.buffers, ..Default::default() };
+                let opts = DecodeOptions { buffers: flags.buffers, python: flags.python, ..Default::default() };
                 let t = std::time::Instant::now();
                 let r = decode_with(&data, &opts);
                 let dt = t.elapsed();

@@ -1,4 +1,6 @@
-//! brine's reference codec: CPython 3.11's pickle, protocols 0-5, in safe Rust.
+//! brine's reference codec: CPython 3.11's pickle, protocols 0-5, in safe Rust; other
+//! CPython versions (3.9, 3.13, 3.14, 3.15) on request ([`Python`], in [`DecodeOptions`] and
+//! [`EncodeOptions`]).
 //!
 //! - [`opcodes`]: the one opcode table everything else reads.
 //! - [`decode`]: the pickle machine, accepting and rejecting exactly as CPython's C
@@ -24,15 +26,20 @@ pub mod encode;
 pub mod error;
 pub mod json;
 pub mod opcodes;
+pub mod python;
 pub mod pytext;
 pub mod value;
 mod blob;
 mod utf8;
 
 pub use decode::{decode, decode_shared, decode_with, globals, DecodeOptions, Decoded, FindClass, Globals, Limits};
-pub use encode::{encode, encode_document, encode_parts, EncodeError, Encoded};
+pub use encode::{
+    encode, encode_document, encode_document_with, encode_parts, encode_parts_with, encode_with, EncodeError,
+    EncodeOptions, Encoded,
+};
 pub use error::{Category, Error, ErrorCode};
 pub use opcodes::{Opcode, OPCODES};
+pub use python::{ParsePythonError, Python};
 pub use value::{Blob, Heap, Obj, ObjId, Source, Value};
 
 /// Runs `f` on a thread with a 1 GiB stack (reserved, not committed) and returns its result.

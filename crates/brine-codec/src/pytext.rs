@@ -46,6 +46,13 @@ pub struct Strtol {
 
 /// glibc `strtol(s, &end, 0)` (glibc 2.36: no `0b` prefix).
 pub fn c_strtol_base0(s: &[u8]) -> Strtol {
+    c_strtol(s, 0)
+}
+
+/// glibc `strtol(s, &end, base)` for base 0 (C prefixes: `0x` hex, `0` octal; glibc 2.36
+/// has no `0b`) or base 10 (CPython 3.14's INT, gh-126992).
+pub fn c_strtol(s: &[u8], radix: u32) -> Strtol {
+    debug_assert!(radix == 0 || radix == 10, "only bases 0 and 10 are modelled");
     let mut i = 0;
     while is_space(at(s, i)) {
         i += 1;
@@ -58,7 +65,9 @@ pub fn c_strtol_base0(s: &[u8]) -> Strtol {
         i += 1;
     }
     let base: u32;
-    if at(s, i) == b'0' {
+    if radix == 10 {
+        base = 10;
+    } else if at(s, i) == b'0' {
         if at(s, i + 1).eq_ignore_ascii_case(&b'x') {
             i += 2;
             base = 16;
@@ -118,6 +127,16 @@ pub const INT_MAX_STR_DIGITS: usize = 4300;
 /// index where parsing stopped (after trailing whitespace), which must be the NUL (end of
 /// input or an embedded NUL) for success when the caller passes `pend == NULL`.
 pub fn py_long_from_string(s: &[u8], base0: bool) -> Result<(PyInt, usize), IntError> {
+    py_long_from_string_limited(s, base0, Some(INT_MAX_STR_DIGITS))
+}
+
+/// [`py_long_from_string`] with the decimal digit limit given: `None` for an interpreter
+/// without one (CPython before gh-95778, such as 3.9.2).
+pub fn py_long_from_string_limited(
+    s: &[u8],
+    base0: bool,
+    max_digits: Option<usize>,
+) -> Result<(PyInt, usize), IntError> {
     let mut i = 0;
     while at(s, i) != 0 && is_space(at(s, i)) {
         i += 1;
@@ -176,7 +195,7 @@ pub fn py_long_from_string(s: &[u8], base0: bool) -> Result<(PyInt, usize), IntE
     if prev == b'_' {
         return Err(IntError::Invalid);
     }
-    if base == 10 && digits.len() > INT_MAX_STR_DIGITS {
+    if base == 10 && max_digits.is_some_and(|m| digits.len() > m) {
         return Err(IntError::TooManyDigits);
     }
     if i == start {

@@ -16,6 +16,7 @@ pub mod findings;
 pub mod impls;
 pub mod report;
 pub mod run;
+pub mod versions;
 
 use std::collections::BTreeMap;
 

@@ -194,6 +194,12 @@ pub fn run(cfg: &RunConfig) -> RunReport {
     check_encode_cases(cfg, &mut r, &encode);
     r.report.phases.push(("checked-in encode cases".into(), t.elapsed().as_secs_f64()));
 
+    // The codec in each other CPython version's mode, against that version's checked-in
+    // expectations (conformance/versions/X.Y.jsonl, made by `cargo xtask versions`).
+    let t = Instant::now();
+    other_versions(cfg, &mut r);
+    r.report.phases.push(("other CPython versions".into(), t.elapsed().as_secs_f64()));
+
     // The generated batch.
     let t = Instant::now();
     generated(cfg, &mut r);
@@ -201,6 +207,35 @@ pub fn run(cfg: &RunConfig) -> RunReport {
 
     r.report.elapsed_s = start.elapsed().as_secs_f64();
     r.report
+}
+
+/// One check per version with expectations: `versions-3.14` and so on. Each disagreement is a
+/// regression (the codec owes every version exactly what that version does).
+fn other_versions(cfg: &RunConfig, r: &mut Run) {
+    for v in crate::versions::available(&cfg.root) {
+        let check = format!("versions-{v}");
+        match crate::versions::check_codec(&cfg.root, &v, cfg.progress) {
+            Ok(c) => {
+                let t = r.tally(&check);
+                t.cases = (c.decode.0 + c.decode.1 + c.decode.2 + c.corpus.0 + c.corpus.1 + c.corpus.2 + c.encode.0 + c.encode.1) as u64;
+                t.agree = (c.decode.0 + c.corpus.0 + c.encode.0) as u64;
+                t.disagree = c.failures() as u64;
+                t.poisoned = (c.decode.2 + c.corpus.2) as u64;
+                for d in c.disagreements {
+                    r.report.findings.push(Finding {
+                        check: check.clone(),
+                        case: d.clone(),
+                        regression: true,
+                        summary: format!("the codec in CPython {v} mode disagrees with CPython {v}"),
+                        diff: String::new(),
+                        pickle_hex: String::new(),
+                        repro: format!("cargo xtask conformance --python {v}"),
+                    });
+                }
+            }
+            Err(e) => r.report.findings.push(lost(&format!("conformance/versions/{v}.jsonl"), &e)),
+        }
+    }
 }
 
 fn lost(name: &str, why: &str) -> Finding {

@@ -1,5 +1,7 @@
 //! The pickle machine: decodes a stream exactly as CPython 3.11's C unpickler
-//! (`Modules/_pickle.c`) does, into the symbolic [`Value`] model.
+//! (`Modules/_pickle.c`) does, into the symbolic [`Value`] model; or, with
+//! [`DecodeOptions::python`], as another CPython version's does (each difference is modelled
+//! where it arises, citing the upstream change; see [`crate::python`]).
 //!
 //! Each `load_*` method mirrors the C function of the same name, in the same order of
 //! checks, because the order decides which exception a malformed stream raises. Where the
@@ -15,6 +17,7 @@ pub use globals::{calls_to_json, globals, FindClass, Globals};
 
 use crate::error::{Error, ErrorCode};
 use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
+use crate::python::Python;
 use crate::pytext::{self, PyInt};
 use crate::value::{Blob, Construction, Dict, HashError, Heap, Obj, ObjId, ObjOp, PyStr, Set, Source, Value};
 use num_bigint::BigInt;
@@ -62,6 +65,8 @@ pub struct DecodeOptions {
     /// rather than copies. Defaults to 4096: a window costs one small allocation and keeps
     /// the whole input alive, which pays off for page-sized blobs and up.
     pub share_min: usize,
+    /// The CPython whose C unpickler to reproduce. Defaults to [`Python::V3_11`].
+    pub python: Python,
 }
 
 impl Default for DecodeOptions {
@@ -73,6 +78,7 @@ impl Default for DecodeOptions {
             fix_imports: true,
             count_ops: false,
             share_min: 4096,
+            python: Python::V3_11,
         }
     }
 }
@@ -213,6 +219,11 @@ impl Memo {
 
 struct Machine<'a> {
     data: &'a [u8],
+    /// What reads may take from: `data`, or, inside a frame of a CPython that enforces
+    /// frames (3.14+), `data` up to the frame's end (see [`Machine::leave_frame`]). Every
+    /// read goes through it, so the frame costs the fast path nothing; `pos` never passes
+    /// its end.
+    readable: &'a [u8],
     pos: usize,
     op_start: usize,
     opts: &'a DecodeOptions,
@@ -246,6 +257,10 @@ struct Machine<'a> {
     /// The `find_class` calls so far, when [`globals`] asked for them (`None` otherwise,
     /// so that a plain decode pays one never-taken branch per global and nothing else).
     calls: Option<Vec<FindClass>>,
+    /// Where the current frame ends, for a CPython that enforces frames (3.14+, see
+    /// [`Python::enforces_frames`]); 0 otherwise. Reading inside a frame (`pos < frame_end`)
+    /// may not cross its end; a read starting at its end is unframed.
+    frame_end: usize,
 }
 
 fn hash_err(e: HashError, limits: &Limits) -> ErrorCode {
@@ -260,6 +275,7 @@ impl<'a> Machine<'a> {
     fn new(data: &'a [u8], opts: &'a DecodeOptions) -> Self {
         Machine {
             data,
+            readable: data,
             pos: 0,
             op_start: 0,
             opts,
@@ -285,6 +301,7 @@ impl<'a> Machine<'a> {
             source: None,
             ext_cache: HashMap::new(),
             calls: None,
+            frame_end: 0,
         }
         .with_buffers()
     }
@@ -298,10 +315,10 @@ impl<'a> Machine<'a> {
 
     #[inline(always)]
     fn read(&mut self, n: usize) -> R<&'a [u8]> {
-        if n > self.data.len() - self.pos {
-            return Err(ErrorCode::Truncated);
+        if n > self.readable.len() - self.pos && !self.leave_frame(n) {
+            return Err(self.short_read());
         }
-        let s = &self.data[self.pos..self.pos + n];
+        let s = &self.readable[self.pos..self.pos + n];
         self.pos += n;
         Ok(s)
     }
@@ -309,12 +326,48 @@ impl<'a> Machine<'a> {
     /// The next `N` bytes (an opcode's fixed-size argument).
     #[inline(always)]
     fn read_array<const N: usize>(&mut self) -> R<[u8; N]> {
-        match self.data.get(self.pos..self.pos + N) {
+        match self.readable.get(self.pos..self.pos + N) {
             Some(s) => {
                 self.pos += N;
                 Ok(s.try_into().expect("N bytes"))
             }
-            None => Err(ErrorCode::Truncated),
+            None => self.read_array_slow(),
+        }
+    }
+
+    /// [`Machine::read_array`] when the bytes are not all readable.
+    #[cold]
+    fn read_array_slow<const N: usize>(&mut self) -> R<[u8; N]> {
+        if !self.leave_frame(N) {
+            return Err(self.short_read());
+        }
+        let s = &self.readable[self.pos..self.pos + N];
+        self.pos += N;
+        Ok(s.try_into().expect("N bytes"))
+    }
+
+    /// At the end of a frame (3.14+ only: gh-154848, PR #154893, "Enforce frame boundaries
+    /// in the C unpickler"), reading goes on unframed: makes the rest of the input readable
+    /// and says whether `n` more bytes now are. Anywhere else (inside a frame, or with no
+    /// frame: always so before 3.14), false.
+    #[cold]
+    fn leave_frame(&mut self, n: usize) -> bool {
+        if self.pos != self.readable.len() || self.readable.len() == self.data.len() {
+            return false;
+        }
+        self.readable = self.data;
+        n <= self.data.len() - self.pos
+    }
+
+    /// The error of a read that cannot be satisfied: inside a frame (3.14+), crossing its
+    /// end is checked first (gh-154848), whether or not the input goes on; else the input
+    /// ran out.
+    #[cold]
+    fn short_read(&self) -> ErrorCode {
+        if self.pos < self.frame_end {
+            ErrorCode::Unpickling("pickle exhausted before end of frame".into())
+        } else {
+            ErrorCode::Truncated
         }
     }
 
@@ -324,14 +377,18 @@ impl<'a> Machine<'a> {
     }
 
     /// `_Unpickler_Readline`: the line including its newline; no newline is "truncated".
+    /// Inside a frame (3.14+), the newline must come before the frame's end (gh-154848).
     fn readline(&mut self) -> R<&'a [u8]> {
-        let rest = &self.data[self.pos..];
+        let mut rest = &self.readable[self.pos..];
+        if rest.is_empty() && self.leave_frame(1) {
+            rest = &self.readable[self.pos..];
+        }
         match memchr(b'\n', rest) {
             Some(i) => {
                 self.pos += i + 1;
                 Ok(&rest[..=i])
             }
-            None => Err(ErrorCode::Truncated),
+            None => Err(self.short_read()),
         }
     }
 
@@ -557,7 +614,13 @@ impl<'a> Machine<'a> {
         if module.0.is_empty() {
             return Err(ErrorCode::Value("Empty module name".into()));
         }
-        if self.proto >= 4 && name.0.split(|&b| b == b'.').any(|part| part == b"<locals>") {
+        // 3.14's find_class walks a dotted path with plain getattr, `<locals>` included (its
+        // `_getattribute` lost the check in the gh-122311 rework of pickle's errors; the
+        // exact PR for the unpickler side: upstream reference not found).
+        if self.proto >= 4
+            && !self.opts.python.resolves_locals()
+            && name.0.split(|&b| b == b'.').any(|part| part == b"<locals>")
+        {
             return Err(ErrorCode::Attribute(format!(
                 "Can't get local attribute {:?}",
                 String::from_utf8_lossy(&name.0)
@@ -583,8 +646,9 @@ impl<'a> Machine<'a> {
         }
         let top = self.stack.last().expect("above the fence");
         // _Unpickler_MemoPut grows its array to idx*2 slots; beyond PY_SSIZE_T_MAX/8 bytes
-        // that is a MemoryError on any machine.
-        if idx > (i64::MAX as u64) / 16 {
+        // that is a MemoryError on any machine. From 3.15 too sparse an index goes into a
+        // dict instead (gh-115952, PR #119204), so any index works.
+        if idx > (i64::MAX as u64) / 16 && !self.opts.python.reads_incrementally() {
             return Err(ErrorCode::Memory("memo index too large for the C unpickler's memo".into()));
         }
         if !self.memo.put(idx, top, self.opts.limits.max_memo) {
@@ -625,7 +689,10 @@ impl<'a> Machine<'a> {
     fn run(&mut self) -> R<Value> {
         loop {
             self.op_start = self.pos;
-            let Some(&byte) = self.data.get(self.pos) else {
+            let Some(&byte) = self.readable.get(self.pos) else {
+                if self.leave_frame(1) {
+                    continue;
+                }
                 return Err(ErrorCode::Eof);
             };
             self.pos += 1;
@@ -738,13 +805,25 @@ impl<'a> Machine<'a> {
                 }
                 Opcode::FRAME => {
                     let s = self.read_array::<8>()?;
+                    // 3.14+ (gh-154848, PR #154893): a FRAME whose argument ends before the
+                    // current frame does is an error, checked before the length itself.
+                    // (frame_end is 0 for earlier versions.)
+                    if self.pos < self.frame_end {
+                        return Err(ErrorCode::Unpickling(
+                            "beginning of a new frame before end of current frame".into(),
+                        ));
+                    }
                     let Some(n) = Self::binsize(&s) else {
                         return Err(ErrorCode::Overflow("FRAME length exceeds system's maximum".into()));
                     };
-                    // The C unpickler only checks that the frame's bytes are there, then reads
-                    // on as if there were no frame (frame boundaries are not enforced).
+                    // The C unpickler checks that the frame's bytes are there, then reads on;
+                    // before 3.14 frame boundaries are not enforced at all.
                     if n > self.data.len() - self.pos {
                         return Err(ErrorCode::Truncated);
+                    }
+                    if self.opts.python.enforces_frames() {
+                        self.frame_end = self.pos + n;
+                        self.readable = &self.data[..self.frame_end];
                     }
                 }
                 _ => self.step(op)?,
@@ -959,7 +1038,7 @@ impl<'a> Machine<'a> {
                 if line.len() < 2 {
                     return Err(ErrorCode::Truncated);
                 }
-                let idx = parse_memo_index(line)?;
+                let idx = parse_memo_index(line, self.opts.python)?;
                 if idx < 0 {
                     return Err(ErrorCode::MemoMissing(idx as u64));
                 }
@@ -971,7 +1050,7 @@ impl<'a> Machine<'a> {
                     return Err(ErrorCode::Truncated);
                 }
                 self.top()?;
-                let idx = parse_memo_index(line)?;
+                let idx = parse_memo_index(line, self.opts.python)?;
                 if idx < 0 {
                     return Err(ErrorCode::Value("negative PUT argument".into()));
                 }
@@ -1056,14 +1135,25 @@ impl<'a> Machine<'a> {
         if line.len() < 2 {
             return Err(ErrorCode::Truncated);
         }
-        let r = pytext::c_strtol_base0(line);
+        let py = self.opts.python;
+        // `strtol(s, &end, 0)` then `PyLong_FromString(s, NULL, 0)`; from 3.14 both in base
+        // 10 (gh-126992, PR #127042), so `010` is 10 and `0x10` an error.
+        let base0 = !py.text_ints_base10();
+        let r = pytext::c_strtol(line, if base0 { 0 } else { 10 });
         let end_ok = matches!(line.get(r.end).copied().unwrap_or(0), b'\n' | 0);
         let v = if r.overflow || !end_ok {
-            match pytext::py_long_from_string(line, true) {
+            // 3.9 has no digit limit (gh-95778 came later), so long texts decode there.
+            match pytext::py_long_from_string_limited(line, base0, py.int_max_str_digits()) {
                 Ok((v, end)) if end >= line.len() || line[end] == 0 => self.int_value(v)?,
                 _ => return Err(ErrorCode::Value("could not convert string to int".into())),
             }
-        } else if line.len() == 3 && (r.value == 0 || r.value == 1) {
+        } else if if py.exact_int_bools() {
+            // 3.15: only the texts `00` and `01` are bools, as in pickle.py (gh-135241,
+            // PR #135242); `+1`, ` 0`, `-0` are ints.
+            line == b"00\n" || line == b"01\n"
+        } else {
+            line.len() == 3 && (r.value == 0 || r.value == 1)
+        } {
             Value::Bool(r.value == 1)
         } else {
             Value::Int(r.value)
@@ -1079,7 +1169,10 @@ impl<'a> Machine<'a> {
         }
         // A trailing 'L' is replaced by the string's end.
         let text = if line[line.len() - 2] == b'L' { &line[..line.len() - 2] } else { line };
-        let v = parse_long_text(text, true)?;
+        // `PyLong_FromString(s, NULL, 0)`; base 10 from 3.14 (gh-126992, PR #127042), where
+        // `010` is 10 rather than an error.
+        let py = self.opts.python;
+        let v = parse_long_text(text, !py.text_ints_base10(), py)?;
         let v = self.int_value(v)?;
         self.push(v);
         Ok(())
@@ -1154,6 +1247,11 @@ impl<'a> Machine<'a> {
 
     fn load_counted_binstring(&mut self, n: usize) -> R<()> {
         let s = self.read(n)?;
+        // From 3.14 (and 3.13.5, by backport) BINSTRING's 4-byte length is signed, as
+        // pickletools documents it (gh-135321, PR #135322): 2 GiB or more is a negative count.
+        if n == 4 && self.opts.python.signed_binstring_size() && s[3] & 0x80 != 0 {
+            return Err(ErrorCode::Unpickling("BINSTRING pickle has negative byte count".into()));
+        }
         let Some(size) = Self::binsize(s) else {
             return Err(ErrorCode::Unpickling("BINSTRING exceeds system's maximum size".into()));
         };
@@ -1200,8 +1298,11 @@ impl<'a> Machine<'a> {
         };
         // CPython allocates `size` bytes before reading; brine checks the input first. A
         // size beyond any 64-bit address space (2^47) fails CPython's malloc on every
-        // machine, so that much of its behaviour is deterministic and mirrored.
-        if size > self.data.len() - self.pos && size >= 1 << 47 {
+        // machine, so that much of its behaviour is deterministic and mirrored. From 3.15 a
+        // large argument is read in chunks instead (gh-115952, PR #119204): missing input is
+        // then "pickle data was truncated" (or, in a frame, crossing its end), whatever the
+        // size.
+        if size > self.data.len() - self.pos && size >= 1 << 47 && !self.opts.python.reads_incrementally() {
             return Err(ErrorCode::Memory("declared length beyond the address space".into()));
         }
         // `_Unpickler_ReadInto` copies what the buffer holds and, when that was nothing,
@@ -1238,7 +1339,9 @@ impl<'a> Machine<'a> {
         if x > len || x <= self.fence() {
             return Err(self.underflow());
         }
-        if len == x {
+        // An empty batch is a no-op before 3.15; from 3.15 the target must still be
+        // something with `extend`/`append` (gh-135573, PR #144950).
+        if len == x && !self.opts.python.empty_batches_check_target() {
             return Ok(());
         }
         let target = self.stack[x - 1];
@@ -1262,6 +1365,11 @@ impl<'a> Machine<'a> {
                 self.stack.truncate(x);
             }
             Some(Obj::ByteArray(_)) | Some(Obj::Buffer { readonly: false, .. }) => {
+                // (3.15's empty batch: `extend([])` resizes nothing, so live exports are
+                // no BufferError.)
+                if len == x {
+                    return Ok(());
+                }
                 let items = self.stack.split_off(x);
                 let mut bytes = Vec::with_capacity(items.len());
                 for it in items {
@@ -1458,7 +1566,9 @@ impl<'a> Machine<'a> {
         if mark > len || mark <= self.fence() {
             return Err(self.underflow());
         }
-        if len == mark {
+        // As in do_append: from 3.15 an empty batch still needs a target with `add`
+        // (gh-135573, PR #144950).
+        if len == mark && !self.opts.python.empty_batches_check_target() {
             return Ok(());
         }
         let target = self.stack[mark - 1];
@@ -1549,16 +1659,17 @@ impl<'a> Machine<'a> {
 }
 
 /// PUT/GET's `PyLong_FromString(s, NULL, 10)` then `PyLong_AsSsize_t`.
-fn parse_memo_index(line: &[u8]) -> R<i64> {
-    match parse_long_text(line, false)? {
+fn parse_memo_index(line: &[u8], py: Python) -> R<i64> {
+    match parse_long_text(line, false, py)? {
         PyInt::Small(i) => Ok(i),
         PyInt::Big(_) => Err(ErrorCode::Overflow("Python int too large to convert to C ssize_t".into())),
     }
 }
 
-/// `PyLong_FromString(s, NULL, base)` with its errors as CPython raises them.
-fn parse_long_text(text: &[u8], base0: bool) -> R<PyInt> {
-    match pytext::py_long_from_string(text, base0) {
+/// `PyLong_FromString(s, NULL, base)` with its errors as CPython raises them (the decimal
+/// digit limit is `py`'s: none for 3.9.2, which predates gh-95778's limit).
+fn parse_long_text(text: &[u8], base0: bool, py: Python) -> R<PyInt> {
+    match pytext::py_long_from_string_limited(text, base0, py.int_max_str_digits()) {
         Ok((v, end)) if end >= text.len() || text[end] == 0 => Ok(v),
         Err(pytext::IntError::TooManyDigits) => Err(ErrorCode::Value(
             "Exceeds the limit (4300 digits) for integer string conversion".into(),

@@ -3,14 +3,23 @@
 
 use super::compat_reverse::{REVERSE_IMPORT_MAPPING, REVERSE_NAME_MAPPING};
 use super::EncodeErrorCode;
+use crate::python::Python;
 
-/// `get_dotted_path`'s check: a `<locals>` component cannot be pickled.
-pub(crate) fn check_dotted(name: &[u8]) -> Result<(), EncodeErrorCode> {
+/// `get_dotted_path`'s check: a `<locals>` component cannot be pickled. An AttributeError
+/// up to 3.13, a PicklingError from 3.14 (gh-122311, PR #122771: "Raise PicklingError
+/// instead of ... AttributeError"; the change is discussed in gh-139806). 3.13's message
+/// says "Can't get local object" (measured; upstream reference not found).
+pub(crate) fn check_dotted(module: &[u8], name: &[u8], python: Python) -> Result<(), EncodeErrorCode> {
     if name.split(|&b| b == b'.').any(|part| part == b"<locals>") {
-        return Err(EncodeErrorCode::Attribute(format!(
-            "Can't pickle local object '{}'",
-            String::from_utf8_lossy(name)
-        )));
+        let name = String::from_utf8_lossy(name);
+        if python.locals_is_pickling_error() {
+            return Err(EncodeErrorCode::Pickling(format!(
+                "Can't pickle local object <{}.{name}>",
+                String::from_utf8_lossy(module)
+            )));
+        }
+        let verb = if python >= Python::V3_13 { "get" } else { "pickle" };
+        return Err(EncodeErrorCode::Attribute(format!("Can't {verb} local object '{name}'")));
     }
     Ok(())
 }

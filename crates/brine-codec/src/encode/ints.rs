@@ -3,7 +3,8 @@
 //! - an int in the signed 32-bit range: BININT1 (0..=255), BININT2 (256..=65535) or BININT
 //!   from protocol 1, `I<decimal>\n` at protocol 0;
 //! - a larger int: LONG1/LONG4 with the shortest two's-complement bytes from protocol 2,
-//!   `L<decimal>L\n` below (and, like CPython 3.11, a ValueError beyond 4300 digits);
+//!   `L<decimal>L\n` below (and, like CPython 3.11, a ValueError beyond 4300 digits; 3.9
+//!   has no limit);
 //! - a float: BINFLOAT (big-endian IEEE 754, NaN payloads kept) from protocol 1,
 //!   `F<repr>\n` at protocol 0;
 //! - a bool: NEWTRUE/NEWFALSE from protocol 2, `I01\n`/`I00\n` below.
@@ -15,8 +16,7 @@ use crate::opcodes::Opcode;
 use crate::value::Value;
 use num_bigint::BigInt;
 
-/// CPython 3.11's default `sys.get_int_max_str_digits()`.
-const MAX_STR_DIGITS: usize = 4300;
+use crate::python::Python;
 
 #[inline]
 pub(crate) fn write_bool(out: &mut Output, proto: u8, b: bool) {
@@ -155,8 +155,9 @@ fn shortest_twos_complement(b: &[u8]) -> usize {
     n
 }
 
-/// An int held as a BigInt (any size).
-pub(crate) fn write_bigint(out: &mut Output, proto: u8, v: &BigInt) -> Result<(), EncodeErrorCode> {
+/// An int held as a BigInt (any size). Its protocol 0-1 text is subject to `python`'s
+/// int/str digit limit (none in 3.9, which predates gh-95778).
+pub(crate) fn write_bigint(out: &mut Output, proto: u8, v: &BigInt, python: Python) -> Result<(), EncodeErrorCode> {
     if let Ok(i) = i64::try_from(v) {
         write_i64(out, proto, i);
         return Ok(());
@@ -178,9 +179,9 @@ pub(crate) fn write_bigint(out: &mut Output, proto: u8, v: &BigInt) -> Result<()
     } else {
         let text = v.to_string();
         let digits = text.len() - text.starts_with('-') as usize;
-        if digits > MAX_STR_DIGITS {
+        if let Some(max) = python.int_max_str_digits().filter(|&m| digits > m) {
             return Err(EncodeErrorCode::Value(format!(
-                "Exceeds the limit ({MAX_STR_DIGITS} digits) for integer string conversion; \
+                "Exceeds the limit ({max} digits) for integer string conversion; \
                  use sys.set_int_max_str_digits() to increase the limit"
             )));
         }
@@ -192,11 +193,11 @@ pub(crate) fn write_bigint(out: &mut Output, proto: u8, v: &BigInt) -> Result<()
 }
 
 /// `str(int)` for protocol 0 persistent ids, with the same digit limit.
-pub(crate) fn int_text(v: &BigInt) -> Result<String, EncodeErrorCode> {
+pub(crate) fn int_text(v: &BigInt, python: Python) -> Result<String, EncodeErrorCode> {
     let text = v.to_string();
-    if text.len() - text.starts_with('-') as usize > MAX_STR_DIGITS {
+    if let Some(max) = python.int_max_str_digits().filter(|&m| text.len() - text.starts_with('-') as usize > m) {
         return Err(EncodeErrorCode::Value(format!(
-            "Exceeds the limit ({MAX_STR_DIGITS} digits) for integer string conversion"
+            "Exceeds the limit ({max} digits) for integer string conversion"
         )));
     }
     Ok(text)

@@ -1,6 +1,8 @@
 //! The reference encoder: writes exactly the bytes CPython 3.11's C pickler
 //! (`pickle.dumps(obj, protocol)`, i.e. `_pickle.Pickler`) writes for the object a value
-//! describes, protocols 0-5.
+//! describes, protocols 0-5; or, with [`EncodeOptions::python`], another CPython version's
+//! (3.15 batches containers differently, see `Task`; 3.9 has no int digit limit; 3.14
+//! raises PicklingError for `<locals>` names).
 //!
 //! It follows `save()` of Modules/_pickle.c call for call, with the recursion replaced by an
 //! explicit work stack (documents nest as deep as pickles do):
@@ -56,6 +58,7 @@ mod text;
 
 use crate::json::read::ReadError;
 use crate::opcodes::{Opcode, HIGHEST_PROTOCOL};
+use crate::python::Python;
 use crate::value::{Construction, Dict, Heap, Obj, ObjId, ObjOp, Object, PyStr, Value};
 pub use framing::Encoded;
 use framing::Output;
@@ -133,9 +136,41 @@ impl fmt::Display for EncodeError {
 
 impl std::error::Error for EncodeError {}
 
-/// Encodes `root` as `pickle.dumps(obj, protocol)` would.
+/// How to encode: which CPython's `pickle.dumps` to reproduce.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct EncodeOptions {
+    /// The CPython whose C pickler to reproduce. Defaults to [`Python::V3_11`].
+    pub python: Python,
+}
+
+/// The `_with` functions take options as `impl Into<EncodeOptions>`: a [`Python`], an
+/// `EncodeOptions` or a reference to one.
+impl From<Python> for EncodeOptions {
+    fn from(python: Python) -> EncodeOptions {
+        EncodeOptions { python }
+    }
+}
+
+impl From<&EncodeOptions> for EncodeOptions {
+    fn from(opts: &EncodeOptions) -> EncodeOptions {
+        *opts
+    }
+}
+
+/// Encodes `root` as CPython 3.11's `pickle.dumps(obj, protocol)` would.
 pub fn encode(heap: &Heap, root: Value, protocol: u8) -> Result<Vec<u8>, EncodeError> {
-    Ok(encode_into(heap, root, protocol, false)?.finish())
+    encode_with(heap, root, protocol, EncodeOptions::default())
+}
+
+/// Encodes `root` as `pickle.dumps(obj, protocol)` of [`EncodeOptions::python`] would
+/// (`opts`: a [`Python`] or [`EncodeOptions`]).
+pub fn encode_with(
+    heap: &Heap,
+    root: Value,
+    protocol: u8,
+    opts: impl Into<EncodeOptions>,
+) -> Result<Vec<u8>, EncodeError> {
+    Ok(encode_into(heap, root, protocol, false, &opts.into())?.finish())
 }
 
 /// [`encode`]'s bytes, without copying the str and bytes payloads of 64 KiB or more: the
@@ -143,14 +178,31 @@ pub fn encode(heap: &Heap, root: Value, protocol: u8) -> Result<Vec<u8>, EncodeE
 /// straight to its file). With [`crate::decode_shared`], a pickle of large blobs
 /// re-encodes without its blobs ever being copied.
 pub fn encode_parts(heap: &Heap, root: Value, protocol: u8) -> Result<Encoded<'_>, EncodeError> {
-    Ok(encode_into(heap, root, protocol, true)?.finish_parts())
+    encode_parts_with(heap, root, protocol, EncodeOptions::default())
 }
 
-fn encode_into(heap: &Heap, root: Value, protocol: u8, share: bool) -> Result<Output<'_>, EncodeError> {
+/// [`encode_parts`] for the pickler of [`EncodeOptions::python`] (`opts`: a [`Python`] or
+/// [`EncodeOptions`]).
+pub fn encode_parts_with(
+    heap: &Heap,
+    root: Value,
+    protocol: u8,
+    opts: impl Into<EncodeOptions>,
+) -> Result<Encoded<'_>, EncodeError> {
+    Ok(encode_into(heap, root, protocol, true, &opts.into())?.finish_parts())
+}
+
+fn encode_into<'h>(
+    heap: &'h Heap,
+    root: Value,
+    protocol: u8,
+    share: bool,
+    opts: &EncodeOptions,
+) -> Result<Output<'h>, EncodeError> {
     if protocol > HIGHEST_PROTOCOL {
         return Err(EncodeError { path: "/".into(), code: EncodeErrorCode::Protocol(protocol) });
     }
-    let mut e = Encoder::new(heap, protocol);
+    let mut e = Encoder::new(heap, protocol, opts.python);
     if share {
         e.out.share_payloads();
     }
@@ -186,8 +238,18 @@ impl std::error::Error for DocumentError {}
 
 /// Reads a pickle JSON document and encodes it: [`crate::json::read::read`] then [`encode`].
 pub fn encode_document(doc: &serde_json::Value, protocol: u8) -> Result<Vec<u8>, DocumentError> {
+    encode_document_with(doc, protocol, EncodeOptions::default())
+}
+
+/// [`encode_document`] for the pickler of [`EncodeOptions::python`] (`opts`: a [`Python`]
+/// or [`EncodeOptions`]).
+pub fn encode_document_with(
+    doc: &serde_json::Value,
+    protocol: u8,
+    opts: impl Into<EncodeOptions>,
+) -> Result<Vec<u8>, DocumentError> {
     let (heap, root) = crate::json::read::read(doc).map_err(DocumentError::Read)?;
-    encode(&heap, root, protocol).map_err(DocumentError::Encode)
+    encode_with(&heap, root, protocol, opts).map_err(DocumentError::Encode)
 }
 
 /// The lowest protocol in which CPython writes every node of `doc` with its own opcodes:
@@ -243,6 +305,10 @@ const NOT_PENDING: u32 = u32::MAX;
 /// - `SetItems` (dict, protocol 1+, `batch_dict_exact`) and `AddItems` (set, protocol 4+):
 ///   likewise, but a length that is a multiple of 1000 gets one more, empty,
 ///   `MARK SETITEMS` / `MARK ADDITEMS`;
+/// - from CPython 3.15 (gh-135573, PR #144162) a batch of one list item or dict pair is
+///   written with APPEND / SETITEM (no MARK), and no empty batch is written: 1001 items end
+///   in `item APPEND`, 1000 in the one full batch (a set's lone last item keeps its
+///   `MARK item ADDITEMS`);
 /// - `Append0`/`SetItem0` (protocol 0): APPEND/SETITEM after every item;
 /// - `Items`: just the items (tuple elements, frozenset items).
 #[derive(Clone, Copy, Debug)]
@@ -342,6 +408,8 @@ struct Encoder<'h> {
     barriers: u32,
     /// Out-of-band buffers written so far.
     buffers: usize,
+    /// The CPython whose pickler this is.
+    python: Python,
 }
 
 fn obj_in<'a>(heap: &'a Heap, ext: &'a [Obj], base: u32, id: ObjId) -> &'a Obj {
@@ -376,7 +444,7 @@ fn is_global(o: &Obj) -> bool {
 }
 
 impl<'h> Encoder<'h> {
-    fn new(heap: &'h Heap, proto: u8) -> Self {
+    fn new(heap: &'h Heap, proto: u8, python: Python) -> Self {
         let base = heap.objs.len() as u32;
         Encoder {
             heap,
@@ -395,6 +463,7 @@ impl<'h> Encoder<'h> {
             pending: vec![NOT_PENDING; base as usize],
             barriers: 0,
             buffers: 0,
+            python,
         }
     }
 
@@ -612,7 +681,7 @@ impl<'h> Encoder<'h> {
         let key = match obj_in(self.heap, &self.ext, self.base, id) {
             Obj::Str(s) => Key::of_str(id, &s.0),
             Obj::Bytes(b) if id < self.base => Key::of_bytes(id, b),
-            Obj::Int(b) => return ints::write_bigint(&mut self.out, proto, b).or_else(|c| fail(id, c)),
+            Obj::Int(b) => return ints::write_bigint(&mut self.out, proto, b, self.python).or_else(|c| fail(id, c)),
             Obj::Float(f) => {
                 ints::write_float(&mut self.out, proto, *f);
                 return Ok(());
@@ -761,7 +830,12 @@ impl<'h> Encoder<'h> {
             Obj::Buffer { index, readonly } => {
                 let (index, readonly) = (*index, *readonly);
                 if proto < 5 {
-                    return fail(id, EncodeErrorCode::Pickling("PickleBuffer can only pickled with protocol >= 5".into()));
+                    // (3.13 fixed the message's grammar: gh-122311, PR #122386.)
+                    let be = if self.python >= Python::V3_13 { "be " } else { "" };
+                    return fail(
+                        id,
+                        EncodeErrorCode::Pickling(format!("PickleBuffer can only {be}pickled with protocol >= 5")),
+                    );
                 }
                 if index != self.buffers {
                     return fail(
@@ -1044,11 +1118,16 @@ impl<'h> Encoder<'h> {
     /// A batching cursor at `pos` of `len` items: writes the opcodes due there (`op`
     /// closing a batch of [`BATCH`], MARK opening one, and with `empty_tail` the extra empty
     /// `MARK op` after a multiple of [`BATCH`]) and returns where the current batch ends,
-    /// or `None` when the container is done.
+    /// or `None` when the container is done. With `single`, a batch of one item has no
+    /// MARK and is closed by `single` instead of `op` (3.15's APPEND / SETITEM).
     #[inline]
-    fn batch_edge(&mut self, pos: u32, len: u32, op: Opcode, empty_tail: bool) -> Option<u32> {
+    fn batch_edge(&mut self, pos: u32, len: u32, op: Opcode, single: Option<Opcode>, empty_tail: bool) -> Option<u32> {
         if pos > 0 && (pos % BATCH == 0 || pos == len) {
-            self.out.op(op);
+            let batch_len = pos - (pos - 1) / BATCH * BATCH;
+            match single {
+                Some(one) if batch_len == 1 => self.out.op(one),
+                _ => self.out.op(op),
+            }
         }
         if pos == len {
             if empty_tail && len % BATCH == 0 {
@@ -1056,16 +1135,31 @@ impl<'h> Encoder<'h> {
             }
             return None;
         }
-        if pos % BATCH == 0 {
+        if pos % BATCH == 0 && !(single.is_some() && len - pos == 1) {
             self.out.op(Opcode::MARK);
         }
         Some(len.min((pos / BATCH + 1) * BATCH))
     }
 
+    /// `batch_edge`'s `single` and `empty_tail` for a list or dict (`one` being APPEND or
+    /// SETITEM): up to 3.14 a lone last item still gets its own MARK batch and a dict whose
+    /// length is a multiple of 1000 one more empty batch; from 3.15 neither (gh-135573,
+    /// PR #144162: "Ensure that APPENDS and SETITEMS are never used for a batch of size 1.
+    /// Ensure that ADDITEMS and SETITEMS are never used for a batch of size 0.").
+    #[inline]
+    fn batching(&self, one: Opcode) -> (Option<Opcode>, bool) {
+        if self.python.compact_batches() {
+            (Some(one), false)
+        } else {
+            (None, one == Opcode::SETITEM)
+        }
+    }
+
     fn appends(&mut self, id: ObjId, mut pos: u32) -> R<()> {
         let len = self.len_of(id);
         let fast = self.heap_items(id);
-        while let Some(end) = self.batch_edge(pos, len, Opcode::APPENDS, false) {
+        let (single, empty_tail) = self.batching(Opcode::APPEND);
+        while let Some(end) = self.batch_edge(pos, len, Opcode::APPENDS, single, empty_tail) {
             while pos < end {
                 let v = self.fetch(fast, id, pos);
                 if let (Some(items), false) = (fast, matches!(v, Value::Obj(_))) {
@@ -1105,7 +1199,8 @@ impl<'h> Encoder<'h> {
     fn setitems(&mut self, id: ObjId, mut pos: u32) -> R<()> {
         let len = self.len_of(id);
         let fast = self.heap_entries(id);
-        while let Some(end) = self.batch_edge(pos, len, Opcode::SETITEMS, true) {
+        let (single, empty_tail) = self.batching(Opcode::SETITEM);
+        while let Some(end) = self.batch_edge(pos, len, Opcode::SETITEMS, single, empty_tail) {
             while pos < end {
                 let (k, v) = self.fetch_entry(fast, id, pos);
                 pos += 1;
@@ -1138,7 +1233,10 @@ impl<'h> Encoder<'h> {
     fn additems(&mut self, id: ObjId, mut pos: u32) -> R<()> {
         let len = self.len_of(id);
         let fast = self.heap_items(id);
-        while let Some(end) = self.batch_edge(pos, len, Opcode::ADDITEMS, true) {
+        // A set's lone last item stays a MARK batch in 3.15 (there is no single ADD opcode);
+        // only the empty trailing batch goes (gh-135573, PR #144162).
+        let empty_tail = !self.python.compact_batches();
+        while let Some(end) = self.batch_edge(pos, len, Opcode::ADDITEMS, None, empty_tail) {
             while pos < end {
                 let v = self.fetch(fast, id, pos);
                 pos += 1;
@@ -1158,7 +1256,7 @@ impl<'h> Encoder<'h> {
             Obj::Global(g) => (g.module.0.clone(), g.name.0.clone()),
             _ => unreachable!(),
         };
-        globals::check_dotted(&name).or_else(|c| fail(id, c))?;
+        globals::check_dotted(&module, &name, self.python).or_else(|c| fail(id, c))?;
         if self.proto >= 4 {
             let m = self.intern(Pool::Module, &module, id);
             let n = self.intern(Pool::Name, &name, id);
@@ -1211,7 +1309,7 @@ impl<'h> Encoder<'h> {
                     }
                     s.0.to_vec()
                 }
-                Obj::Int(b) => ints::int_text(b).or_else(|c| fail(p, c))?.into(),
+                Obj::Int(b) => ints::int_text(b, self.python).or_else(|c| fail(p, c))?.into(),
                 Obj::Float(f) => crate::json::float_repr(*f).into(),
                 _ => {
                     return fail(

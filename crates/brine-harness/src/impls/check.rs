@@ -505,6 +505,8 @@ mod tests {
             protocol: 0,
             limit: false,
             extensions: vec![],
+            versions: Default::default(),
+            python_versions: Default::default(),
         }
     }
 

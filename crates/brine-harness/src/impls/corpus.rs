@@ -7,6 +7,7 @@
 use brine_codec::json::parse_deep;
 use serde_json::Value as J;
 use std::path::Path;
+use std::collections::BTreeMap;
 
 /// What CPython's C unpickler does with a case, as its name's prefix says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -58,9 +59,21 @@ pub struct Case {
     /// The copyreg extension registry the case is loaded with, `(module, name, code)`
     /// (NAME.json's `extensions`; empty for most cases).
     pub extensions: Vec<(String, String, i64)>,
+    /// NAME.json's `versions`: CPython version ("3.14") -> its C unpickler's node, for each
+    /// version whose outcome differs from 3.11's (docs/versions.md).
+    pub versions: BTreeMap<String, J>,
+    /// NAME.json's `python_versions`: the same for the pure-Python unpickler.
+    pub python_versions: BTreeMap<String, J>,
 }
 
 impl Case {
+    /// What CPython `version`'s C unpickler (`python: false`) or pure-Python one makes of the
+    /// case: its own node where it differs from 3.11's, else 3.11's.
+    pub fn expected(&self, version: &str, python: bool) -> &J {
+        let (own, base) = if python { (&self.python_versions, &self.python) } else { (&self.versions, &self.result) };
+        own.get(version).unwrap_or(base)
+    }
+
     /// The case as an engine's input.
     pub fn input(&self) -> brine_oracle::engine::Input<'_> {
         brine_oracle::engine::Input {
@@ -89,6 +102,44 @@ pub struct Corpus {
     pub cases: Vec<Case>,
     /// `sys.version` of the interpreter that made it.
     pub python: String,
+}
+
+impl Corpus {
+    /// The corpus as CPython `version` sees it: each case's expectations are that version's
+    /// nodes (NAME.json's `versions` / `python_versions`, else 3.11's), and its class is what
+    /// those make it (i when C and pure Python disagree or one is a limit, else n for an
+    /// error, y for a value). An implementation that targets that version (a matrix row whose
+    /// adapter.json says `"python": "3.14"`) is judged by these.
+    pub fn as_of(&self, version: &str) -> Corpus {
+        let cases = self
+            .cases
+            .iter()
+            .map(|c| {
+                let (result, python) = (c.expected(version, false).clone(), c.expected(version, true).clone());
+                if result == c.result && python == c.python {
+                    return c.clone();
+                }
+                let error = |n: &J| n.get("t").and_then(J::as_str) == Some("error");
+                let limit = |n: &J| {
+                    error(n) && matches!(n.get("type").and_then(J::as_str), Some("MemoryError" | "RecursionError" | "Timeout"))
+                };
+                let same = match (error(&result), error(&python)) {
+                    (true, true) => result.get("type") == python.get("type"),
+                    (false, false) => brine_codec::json::compare(&result, &python).is_ok(),
+                    _ => false,
+                };
+                let expect = if !same || limit(&result) || limit(&python) {
+                    Expect::Either
+                } else if error(&result) {
+                    Expect::Reject
+                } else {
+                    Expect::Accept
+                };
+                Case { expect, limit: limit(&result) || limit(&python), result, python, ..c.clone() }
+            })
+            .collect();
+        Corpus { cases, python: format!("{} (as CPython {version})", self.python) }
+    }
 }
 
 /// Loads every case the manifest lists; a listed case that is missing is an error.
@@ -138,11 +189,20 @@ pub fn load_keeping_lost(root: &Path) -> Result<(Corpus, Vec<String>), String> {
             protocol,
             limit: meta.get("limit").and_then(J::as_bool).unwrap_or(false),
             extensions: extensions_of(meta.get("extensions")),
+            versions: by_version(meta.get_mut("versions")),
+            python_versions: by_version(meta.get_mut("python_versions")),
         });
         // The opcode stream can nest no deeper than a list of flat entries: dropping the
         // rest of `meta` here is shallow.
     }
     Ok((Corpus { cases, python }, lost))
+}
+
+fn by_version(v: Option<&mut J>) -> BTreeMap<String, J> {
+    match v.map(J::take) {
+        Some(J::Object(m)) => m.into_iter().collect(),
+        _ => BTreeMap::new(),
+    }
 }
 
 fn protocol_of(ops: &J) -> u8 {
