@@ -400,7 +400,8 @@ fn shape(n: &J) -> String {
     let mut quoted = None;
     let mut prev = ' ';
     for ch in brine_oracle::render::blur_numbers(m).chars() {
-        let opens = !prev.is_alphanumeric(); // "Can't" has no quoted text
+        // "Can't" holds no quoted text; b'...' does.
+        let opens = !prev.is_alphanumeric() || (prev == 'b' && out.ends_with(" b"));
         prev = ch;
         match quoted {
             Some(q) if ch == q => {
@@ -455,14 +456,30 @@ fn short(n: &J) -> String {
     }
 }
 
-/// Hand-written remarks on a change (conformance/versions/notes.json: signature -> text),
-/// merged into the generated page: what changed upstream, and whether it looks intended.
-fn notes(root: &Path) -> BTreeMap<String, String> {
+/// Hand-written remarks on changes (conformance/versions/notes.json: a list of
+/// `{"pair": "3.13->3.14", "match": TEXT, "note": TEXT}`), merged into the generated page: what
+/// changed upstream, and whether it looks intended. A group takes the first note of its pair
+/// whose `match` occurs in its signature.
+fn notes(root: &Path) -> Vec<(String, String, String)> {
     let p = root.join("conformance/versions/notes.json");
-    std::fs::read_to_string(p)
-        .ok()
-        .and_then(|t| serde_json::from_str::<BTreeMap<String, String>>(&t).ok())
-        .unwrap_or_default()
+    let Ok(J::Array(items)) = std::fs::read_to_string(p).map_err(|e| e.to_string()).and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+    else {
+        return vec![];
+    };
+    items
+        .iter()
+        .map(|n| {
+            let f = |k: &str| n[k].as_str().unwrap_or("").to_string();
+            (f("pair"), f("match"), f("note"))
+        })
+        .collect()
+}
+
+fn note_for<'a>(notes: &'a [(String, String, String)], signature: &str) -> Option<&'a str> {
+    notes
+        .iter()
+        .find(|(pair, m, _)| signature.starts_with(&format!("{pair} ")) && signature.contains(m.as_str()))
+        .map(|(_, _, n)| n.as_str())
 }
 
 /// Writes docs/versions.md from conformance/versions/*.jsonl and the checked-in cases.
@@ -602,7 +619,7 @@ pub fn write_docs(root: &Path, checks: &[CodecCheck]) -> Result<String, String> 
             let cases = if n == 1 { "1 case".to_string() } else { format!("{n} cases") };
             let msg = if g.message.is_empty() { String::new() } else { format!(" ({})", g.message) };
             let _ = writeln!(md, "#### {}: {} → {}{msg}, {cases}\n", g.set, g.from, g.to);
-            if let Some(n) = notes.get(&g.signature) {
+            if let Some(n) = note_for(&notes, &g.signature) {
                 let _ = writeln!(md, "{n}\n");
             }
             let _ = writeln!(md, "- example: `{name}`, {} bytes: `{}`", pickle.len(), hex_head(pickle));
@@ -625,7 +642,7 @@ pub fn write_docs(root: &Path, checks: &[CodecCheck]) -> Result<String, String> 
             let (_, bb) = eb.encode_owed(case);
             let (_, ba) = ea.encode_owed(case);
             let _ = writeln!(md, "#### pickle.dumps: {}, {} cases\n", sig.split(": ").nth(1).unwrap_or(""), cases.len());
-            if let Some(n) = notes.get(sig) {
+            if let Some(n) = note_for(&notes, sig) {
                 let _ = writeln!(md, "{n}\n");
             }
             let _ = writeln!(md, "- example: `{}` at protocol {}", case.name, case.protocol);
@@ -1028,4 +1045,79 @@ fn promote(root: &Path, data: &[u8], label: &str) -> Result<(), String> {
     text.push_str(&line.to_string());
     text.push('\n');
     std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(class: &str) -> J {
+        json!({"t": "error", "type": class, "message": "m"})
+    }
+
+    #[test]
+    fn limits_are_outcomes_when_versions_are_compared() {
+        // A verdict treats MemoryError as a poison (no disagreement); a version change from
+        // MemoryError to UnpicklingError (3.15's incremental reads) must still count.
+        assert!(differs(&err("MemoryError"), &err("UnpicklingError")));
+        assert!(!differs(&err("MemoryError"), &err("MemoryError")));
+        assert!(differs(&err("ValueError"), &json!({"t": "int", "v": "1"})));
+        // Values compare as pickle JSON: set items unordered.
+        let a = json!({"t": "set", "items": [{"t": "int", "v": "1"}, {"t": "int", "v": "2"}]});
+        let b = json!({"t": "set", "items": [{"t": "int", "v": "2"}, {"t": "int", "v": "1"}]});
+        assert!(!differs(&a, &b));
+        assert!(differs(&json!({"t": "int", "v": "8"}), &json!({"t": "int", "v": "10"})));
+    }
+
+    #[test]
+    fn message_shapes_blur_what_varies_between_cases() {
+        let n = |m: &str| json!({"t": "error", "type": "AttributeError", "message": m});
+        assert_eq!(shape(&n("Can't get local attribute 'f.<locals>.g' on <module 'm'>")), "Can't get local attribute '…' on <module '…'>");
+        assert_eq!(shape(&n("invalid literal for int() with base 10: b'0x10\\n'")), "invalid literal for int() with base N: b'…'");
+        assert_eq!(shape(&n("Memo value not found at index 142")), "Memo value not found at index N");
+    }
+
+    #[test]
+    fn a_version_judges_codec_limits_apart() {
+        // The codec's own MemoryError (a poison) against the same class: agreement.
+        let poisoned = Outcome::from_node(err("MemoryError"));
+        assert!(matches!(poisoned, Outcome::Poisoned(_)));
+        assert_eq!(judge_decode(&poisoned, &err("MemoryError")).0, false);
+        // Against a value: a limit difference, not a disagreement.
+        let (bad, limit, _) = judge_decode(&poisoned, &json!({"t": "none"}));
+        assert!(bad && limit);
+        // A plain class difference is a disagreement.
+        let (bad, limit, _) = judge_decode(&Outcome::from_node(err("EOFError")), &err("UnpicklingError"));
+        assert!(bad && !limit);
+    }
+
+    #[test]
+    fn notes_attach_by_pair_and_substring() {
+        let notes = vec![
+            ("3.13->3.14".to_string(), "frame".to_string(), "frames".to_string()),
+            ("3.13->3.14".to_string(), "int".to_string(), "ints".to_string()),
+        ];
+        assert_eq!(note_for(&notes, "3.13->3.14 C unpickler: value -> UnpicklingError: pickle exhausted before end of frame"), Some("frames"));
+        assert_eq!(note_for(&notes, "3.13->3.14 C unpickler: value -> ValueError: could not convert string to int"), Some("ints"));
+        assert_eq!(note_for(&notes, "3.14->3.15 C unpickler: value -> ValueError: could not convert string to int"), None);
+    }
+
+    #[test]
+    fn expectations_override_the_baseline_only_where_they_differ() {
+        let case = DecodeCase {
+            origin: "t".into(),
+            name: "a".into(),
+            pickle: vec![],
+            buffers: None,
+            c: json!({"t": "int", "v": "8"}),
+            python: Some(err("ValueError")),
+            genops: None,
+            limit: false,
+        };
+        let mut e = Expectations::default();
+        assert_eq!(e.decode_node(&case, false), Some(&case.c));
+        e.decode.insert("a".into(), (Some(json!({"t": "int", "v": "10"})), None));
+        assert_eq!(e.decode_node(&case, false), Some(&json!({"t": "int", "v": "10"})));
+        assert_eq!(e.decode_node(&case, true), case.python.as_ref());
+    }
 }

@@ -7,6 +7,9 @@
 //! `brine_codec::encode_document` at BRINE_PROTOCOL (default 4); the bytes on stdout, exit 0,
 //! or the reason on stderr, exit 1.
 //!
+//! `--python X.Y` makes it the codec in that CPython version's mode (`DecodeOptions::python`,
+//! `EncodeOptions::python`): an adapter for another version's expectations.
+//!
 //! With BRINE_PERSISTENT=1 either side serves many cases (conformance/README.md, "Persistent
 //! adapters"): one JSON request per stdin line, one answer line per request, flushed, each
 //! computed by the same function as the per-case answer. A request line that is not a
@@ -17,12 +20,12 @@ use std::collections::HashMap;
 use std::io::{BufRead, Read, Write};
 
 /// Runs the adapter side named by `mode`; returns the exit status. Call on a big stack.
-pub fn run(mode: &str) -> Result<u8, String> {
+pub fn run(mode: &str, python: brine_codec::Python) -> Result<u8, String> {
     if mode != "decode" && mode != "encode" {
         return Err(format!("brine adapter: unknown mode {mode:?} (decode or encode)"));
     }
     if std::env::var("BRINE_PERSISTENT").as_deref() == Ok("1") {
-        return serve(mode == "encode");
+        return serve(mode == "encode", python);
     }
     let mut input = Vec::new();
     std::io::stdin().read_to_end(&mut input).map_err(|e| format!("stdin: {e}"))?;
@@ -44,7 +47,7 @@ pub fn run(mode: &str) -> Result<u8, String> {
             }
             _ => HashMap::new(),
         };
-        let (code, mut text) = decode_case(&input, env_num("BRINE_BUFFERS").unwrap_or(0), extensions);
+        let (code, mut text) = decode_case(&input, env_num("BRINE_BUFFERS").unwrap_or(0), extensions, python);
         text.push('\n');
         out.write_all(text.as_bytes()).and_then(|_| out.flush()).map_err(|e| e.to_string())?;
         return Ok(code);
@@ -58,7 +61,7 @@ pub fn run(mode: &str) -> Result<u8, String> {
         }
     };
     let protocol = env_num("BRINE_PROTOCOL").unwrap_or(4).min(255) as u8;
-    match encode_case(&doc, protocol) {
+    match encode_case(&doc, protocol, python) {
         Ok(bytes) => {
             out.write_all(&bytes).and_then(|_| out.flush()).map_err(|e| e.to_string())?;
             Ok(0)
@@ -72,16 +75,16 @@ pub fn run(mode: &str) -> Result<u8, String> {
 
 /// One decoder case: the exit status and the node (value or error node) as JSON text.
 /// `buffers` 0 means no `buffers=` argument, as the per-case BRINE_BUFFERS does.
-fn decode_case(input: &[u8], buffers: usize, extensions: HashMap<i64, (String, String)>) -> (u8, String) {
+fn decode_case(input: &[u8], buffers: usize, extensions: HashMap<i64, (String, String)>, python: brine_codec::Python) -> (u8, String) {
     let opts =
-        brine_codec::DecodeOptions { buffers: Some(buffers).filter(|n| *n > 0), extensions, ..Default::default() };
+        brine_codec::DecodeOptions { buffers: Some(buffers).filter(|n| *n > 0), extensions, python, ..Default::default() };
     let r = brine_codec::decode_with(input, &opts);
     (if r.is_ok() { 0 } else { 1 }, brine_codec::json::result_to_json(&r))
 }
 
 /// One encoder case: the pickle bytes, or why the codec refuses the document.
-fn encode_case(doc: &serde_json::Value, protocol: u8) -> Result<Vec<u8>, String> {
-    brine_codec::encode_document(doc, protocol).map_err(|e| e.to_string())
+fn encode_case(doc: &serde_json::Value, protocol: u8, python: brine_codec::Python) -> Result<Vec<u8>, String> {
+    brine_codec::encode::encode_document_with(doc, protocol, python).map_err(|e| e.to_string())
 }
 
 /// `[[MODULE, NAME, CODE], ...]` as `DecodeOptions::extensions` (code -> (module, name)),
@@ -116,7 +119,7 @@ fn extension_registry(v: &serde_json::Value) -> Result<HashMap<i64, (String, Str
 }
 
 /// The persistent loop; returns 0 at end of input, 3 on a line that is not a request.
-fn serve(encoding: bool) -> Result<u8, String> {
+fn serve(encoding: bool, python: brine_codec::Python) -> Result<u8, String> {
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let stdout = std::io::stdout();
@@ -128,7 +131,7 @@ fn serve(encoding: bool) -> Result<u8, String> {
         }
         let answer = match std::str::from_utf8(&line) {
             Ok(t) if t.trim().is_empty() => continue,
-            Ok(t) => answer(t, encoding),
+            Ok(t) => answer(t, encoding, python),
             Err(_) => Err("a request line is not UTF-8".to_string()),
         };
         let mut answer = match answer {
@@ -145,14 +148,14 @@ fn serve(encoding: bool) -> Result<u8, String> {
 }
 
 /// The answer line (without its newline) for one request line.
-fn answer(line: &str, encoding: bool) -> Result<String, String> {
+fn answer(line: &str, encoding: bool, python: brine_codec::Python) -> Result<String, String> {
     let req = brine_codec::json::parse_deep(line.trim_end()).map_err(|e| format!("bad request: {e}"))?;
     let case = req.get("case").cloned().unwrap_or(serde_json::Value::Null);
     let mut out = format!(r#"{{"case":{},"exit":"#, case);
     if encoding {
         let doc = req.get("document").ok_or("request without \"document\"")?;
         let protocol = req.get("protocol").and_then(|p| p.as_u64()).unwrap_or(4).min(255) as u8;
-        match encode_case(doc, protocol) {
+        match encode_case(doc, protocol, python) {
             Ok(bytes) => {
                 out.push_str(r#"0,"pickle":""#);
                 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -179,7 +182,7 @@ fn answer(line: &str, encoding: bool) -> Result<String, String> {
             Some(v) if !v.is_null() => extension_registry(v)?,
             _ => HashMap::new(),
         };
-        let (code, node) = decode_case(&data, buffers, extensions);
+        let (code, node) = decode_case(&data, buffers, extensions, python);
         out.push_str(&format!(r#"{code},"node":{node}}}"#));
     }
     Ok(out)

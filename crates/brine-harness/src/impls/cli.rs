@@ -238,5 +238,16 @@ pub fn findings(args: &[String]) -> Result<ExitCode, String> {
 /// `brine adapter decode|encode`: brine's codec speaking the adapter protocol.
 pub fn adapter(args: &[String]) -> Result<ExitCode, String> {
     let mode = args.first().map(String::as_str).unwrap_or("");
-    Ok(ExitCode::from(super::builtin::run(mode)?))
+    let mut python = brine_codec::Python::default();
+    let mut it = args.iter().skip(1);
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--python" => {
+                let v = it.next().ok_or("--python needs a version, e.g. 3.14")?;
+                python = v.parse().map_err(|e| format!("--python: {e}"))?;
+            }
+            other => return Err(format!("brine adapter: unknown argument {other:?}")),
+        }
+    }
+    Ok(ExitCode::from(super::builtin::run(mode, python)?))
 }

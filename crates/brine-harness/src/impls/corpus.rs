@@ -222,3 +222,35 @@ fn protocol_of(ops: &J) -> u8 {
     highest
 }
 
+
+#[cfg(test)]
+mod version_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_corpus_as_of_a_version_takes_its_nodes_and_the_class_they_imply() {
+        let base = Case {
+            name: "y_int_text_0x10".into(),
+            expect: Expect::Accept,
+            pickle: b"I0x10\n.".to_vec(),
+            buffers: 0,
+            result: json!({"t": "int", "v": "16"}),
+            python: json!({"t": "int", "v": "16"}),
+            ops: J::Null,
+            protocol: 0,
+            limit: false,
+            extensions: vec![],
+            versions: [("3.14".to_string(), json!({"t": "error", "type": "ValueError", "message": ""}))].into_iter().collect(),
+            python_versions: [("3.14".to_string(), json!({"t": "error", "type": "ValueError", "message": ""}))].into_iter().collect(),
+        };
+        let corpus = Corpus { cases: vec![base], python: "3.11.2".into() };
+        let c = &corpus.as_of("3.14").cases[0];
+        assert_eq!(c.expect, Expect::Reject);
+        assert_eq!(c.result["type"], "ValueError");
+        // A version with no entry keeps 3.11's.
+        let c = &corpus.as_of("3.13").cases[0];
+        assert_eq!(c.expect, Expect::Accept);
+        assert_eq!(c.result["v"], "16");
+    }
+}
