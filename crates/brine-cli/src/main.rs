@@ -33,13 +33,13 @@ const USAGE: &str = "usage:
   brine globals [--buffers N] [--extensions '[[module,name,code],...]'] [--python X.Y] FILE...
   brine encode [--protocol N] [--python X.Y] [FILE.json]
   brine compare [--buffers N] [--python X.Y] FILE...
-  brine conformance [--seed N] [--count N] [--time SECS] [--no-generated]
+  brine conformance [--seed N] [--count N] [--time SECS] [--no-generated] [--python X.Y]
   brine check-impl --decoder CMD [--encoder CMD] [--timeout S] [--jobs N] [--json OUT]
   brine matrix [--only NAME,...] [--jobs N] [--render-only]
   brine campaign --impl NAME [--time 10m] [--seed N] [--cases N]
   brine findings
   brine versions [--reuse] [--only X.Y,...] [--generated N] [--check-only]
-  brine adapter decode|encode
+  brine adapter decode|encode [--python X.Y]
 --python X.Y: the CPython version the codec reproduces (3.9, 3.11, 3.13, 3.14, 3.15; default 3.11)";
 
 fn main() -> ExitCode {

@@ -17,7 +17,7 @@
 //! | 3.11 | int text beyond 4,300 digits is a ValueError (3.9 has no limit) | likewise for `L...L` text |
 //! | 3.13 | BINSTRING's length signed (only the message differs below 2 GiB) | messages only |
 //! | 3.14 | INT/LONG text in base 10; frames enforced; `<locals>` names resolve | `<locals>` is a PicklingError |
-//! | 3.15 | INT bools only from `00`/`01`; huge lengths read incrementally; sparse memo; empty APPENDS/ADDITEMS check the target | no 1-item APPENDS/SETITEMS batch, no empty trailing SETITEMS/ADDITEMS batch |
+//! | 3.15 | INT bools only from `00`/`01`; huge lengths read incrementally; sparse memo indices in a dict (MEMOIZE counts only the array's); empty APPENDS/ADDITEMS check the target | no 1-item APPENDS/SETITEMS batch, no empty trailing SETITEMS/ADDITEMS batch |
 
 use std::fmt;
 use std::str::FromStr;
@@ -96,9 +96,15 @@ impl Python {
     }
 
     /// Counted arguments are read in chunks, so a huge declared length is "pickle data was
-    /// truncated" instead of a MemoryError, and the memo takes sparse indices
-    /// (gh-115952, PR #119204, 3.15).
+    /// truncated" instead of a MemoryError (gh-115952, PR #119204, 3.15).
     pub(crate) fn reads_incrementally(self) -> bool {
+        self.minor >= 15
+    }
+
+    /// The memo is an array plus a dict for too sparse indices, so any index works, and
+    /// MEMOIZE's index counts only the array's entries (gh-115952, PR #119204, 3.15; the
+    /// bookkeeping is modelled by `decode::SplitMemo`).
+    pub(crate) fn split_memo(self) -> bool {
         self.minor >= 15
     }
 
