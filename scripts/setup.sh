@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks (and where missing, installs) what brine needs on a fresh Debian machine:
-# Rust stable (cargo), Debian's CPython 3.11 with its shared library and headers (the oracle
+# Rust stable (cargo, clippy), Debian's CPython 3.11 with its shared library and headers (the oracle
 # embeds it through PyO3; .cargo/config.toml pins PYO3_PYTHON=/usr/bin/python3.11).
 # Idempotent: a machine that has everything is left untouched.
 set -euo pipefail
@@ -15,4 +15,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq "${need_apt[@]}"
 fi
 command -v cargo >/dev/null || { echo "setup: cargo (Rust stable) is required" >&2; exit 1; }
-echo "setup: $(/usr/bin/python3.11 --version), $(cargo --version)"
+# clippy: .ci/run lints with it. rustup toolchains add it as a component.
+if ! cargo clippy --version >/dev/null 2>&1; then
+  command -v rustup >/dev/null && { echo "setup: installing clippy (rustup component add clippy)" >&2; rustup component add clippy; }
+  cargo clippy --version >/dev/null 2>&1 || { echo "setup: cargo clippy is required (rustup component add clippy)" >&2; exit 1; }
+fi
+echo "setup: $(/usr/bin/python3.11 --version), $(cargo --version), $(cargo clippy --version)"

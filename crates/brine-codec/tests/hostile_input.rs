@@ -96,7 +96,7 @@ fn resource_shapes_are_bounded() {
     // Deep nesting: 1,000,000 nested tuples decode iteratively; as a dict key the hash
     // walk hits the depth limit instead of the stack.
     let mut deep = b"N".to_vec();
-    deep.extend(std::iter::repeat(0x85).take(1_000_000));
+    deep.extend(std::iter::repeat_n(0x85, 1_000_000));
     let mut p = deep.clone();
     p.push(b'.');
     assert!(decode(&p).is_ok());

@@ -11,7 +11,7 @@ use std::fmt::Write;
 /// The coverage table for the terminal: one row per opcode, success/error counts per protocol.
 pub fn coverage_table(c: &Coverage) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{:<17} {:>5}  {}", "opcode", "proto", "success by protocol 0..5          | errors by protocol 0..5");
+    let _ = writeln!(out, "{:<17} {:>5}  success by protocol 0..5          | errors by protocol 0..5", "opcode", "proto");
     for (i, info) in OPCODES.iter().enumerate() {
         let cell = |n: u64, exists: bool| {
             if !exists {

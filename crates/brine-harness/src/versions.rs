@@ -1082,7 +1082,7 @@ mod tests {
         // The codec's own MemoryError (a poison) against the same class: agreement.
         let poisoned = Outcome::from_node(err("MemoryError"));
         assert!(matches!(poisoned, Outcome::Poisoned(_)));
-        assert_eq!(judge_decode(&poisoned, &err("MemoryError")).0, false);
+        assert!(!judge_decode(&poisoned, &err("MemoryError")).0);
         // Against a value: a limit difference, not a disagreement.
         let (bad, limit, _) = judge_decode(&poisoned, &json!({"t": "none"}));
         assert!(bad && limit);

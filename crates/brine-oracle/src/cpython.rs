@@ -18,6 +18,7 @@
 
 use crate::engine::{parse_json, Answer, Codec, Engine, Input, Outcome, PoisonKind};
 use crate::guard::{self, Screen};
+pub use crate::python_info::{PythonInfo, Unpickler, TIMEOUT_MIN_INPUT};
 use brine_codec::value::PyStr;
 use brine_codec::{DecodeOptions, FindClass};
 use pyo3::prelude::*;
@@ -28,42 +29,6 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 const SANDBOX_SRC: &str = include_str!("../../../scripts/brine_sandbox.py");
-
-/// The interpreter's identity, reported with every comparison.
-#[derive(Clone, Debug)]
-pub struct PythonInfo {
-    /// `sys.version`.
-    pub version: String,
-    /// `sys.version_info[:3]`.
-    pub version_info: (u32, u32, u32),
-    /// `sys.executable` (what the embedded interpreter believes it is).
-    pub executable: String,
-    /// `sys.prefix`.
-    pub prefix: String,
-    /// `sys.base_prefix`.
-    pub base_prefix: String,
-    /// Where `_pickle` comes from (`"built-in"` when compiled in).
-    pub c_pickle: String,
-    /// Whether per-load timeouts work (the interpreter thread is Python's main thread).
-    pub timeouts: bool,
-    /// `sys.flags.hash_randomization == 0` (hash seed 0, as the conformance data was made).
-    pub fixed_hash_seed: bool,
-}
-
-impl PythonInfo {
-    /// As a JSON object.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "version": self.version,
-            "executable": self.executable,
-            "prefix": self.prefix,
-            "base_prefix": self.base_prefix,
-            "_pickle": self.c_pickle,
-            "timeouts": self.timeouts,
-            "hash_seed_0": self.fixed_hash_seed,
-        })
-    }
-}
 
 /// The sandbox module's entry points, bound on the interpreter thread.
 pub struct Sandbox {
@@ -251,15 +216,6 @@ impl Interpreter {
     }
 }
 
-/// Which of CPython's unpicklers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Unpickler {
-    /// `_pickle.Unpickler`, what `pickle.loads` uses: the reference.
-    C,
-    /// `pickle._Unpickler`, the pure-Python one.
-    Python,
-}
-
 impl Sandbox {
     /// Unpickles in the sandbox and converts the result (error nodes and exceptions
     /// included) to an [`Outcome`]. Runs on the interpreter thread: no guard here.
@@ -377,12 +333,6 @@ pub struct CPython {
     /// [`TIMEOUT_MIN_INPUT`] bytes. Defaults to 20 s.
     pub timeout: Option<Duration>,
 }
-
-/// Inputs shorter than this load without a timeout. Once the guard has passed an input,
-/// CPython's work is linear in it (the output graph is at most linear in the input, and the
-/// superlinear cases are what the guard rejects), so a small input cannot approach any
-/// timeout, and arming SIGALRM costs 6 us of a 35 us load.
-pub const TIMEOUT_MIN_INPUT: usize = 16 << 10;
 
 /// CPython's C unpickler (the reference) as an engine.
 pub type CPythonC = CPython;

@@ -8,7 +8,7 @@
 //!   of disagreement with a readable diff, or poisoned.
 //! - [`differential`]: one pickle through codec, guard and CPython, with verdicts.
 //! - [`roundtrip`]: CPython-pickled documents through the codec, encoder output through
-//!   CPython.
+//!   CPython (`None` without an interpreter).
 //! - [`render`]: pretty-printing and unified diffs for people.
 //!
 //! Documents nest as deep as pickles do, and dropping or comparing a deep
@@ -24,8 +24,8 @@ pub mod cpython;
 pub mod differential;
 pub mod engine;
 pub mod guard;
+mod python_info;
 pub mod render;
-#[cfg(feature = "cpython")]
 pub mod roundtrip;
 pub mod verdict;
 

@@ -1,8 +1,31 @@
-//! Stand-in for [`crate::cpython`] in builds without the `cpython` feature: the CPython
-//! engines exist as types but never construct, so callers need no `cfg` of their own.
+//! Stand-in for [`crate::cpython`] in builds without the `cpython` feature: the same API,
+//! but no interpreter ever starts ([`interpreter`] is `None`), so the CPython engines exist
+//! as types and never construct, and callers need no `cfg` of their own: everything that
+//! needs CPython answers as it does when no interpreter can start (`None`).
 
 use crate::engine::{Engine, Outcome};
 use brine_codec::{DecodeOptions, FindClass};
+
+pub use crate::python_info::{PythonInfo, Unpickler, TIMEOUT_MIN_INPUT};
+
+/// The embedded interpreter; uninhabited in this build.
+pub enum Interpreter {}
+
+/// Always `None`: built without the `cpython` feature.
+pub fn interpreter() -> Option<&'static Interpreter> {
+    None
+}
+
+impl Interpreter {
+    /// Unreachable.
+    pub fn info(&self) -> &PythonInfo {
+        match *self {}
+    }
+    /// Unreachable.
+    pub fn register_extensions(&self, _: Vec<(i64, String, String)>) -> Result<(), String> {
+        match *self {}
+    }
+}
 
 /// CPython's unpicklers; uninhabited in this build.
 pub enum CPython {}
@@ -20,6 +43,18 @@ impl CPython {
     /// Always `None`: built without the `cpython` feature.
     pub fn python() -> Option<CPython> {
         None
+    }
+    /// Always `None`: built without the `cpython` feature.
+    pub fn new(_: Unpickler) -> Option<CPython> {
+        None
+    }
+    /// Unreachable.
+    pub fn which(&self) -> Unpickler {
+        match *self {}
+    }
+    /// Unreachable.
+    pub fn interpreter(&self) -> &'static Interpreter {
+        match *self {}
     }
     /// Unreachable.
     pub fn decode_unguarded(&self, _: &[u8], _: Option<usize>) -> Outcome {

@@ -22,11 +22,11 @@ use crate::differential::{Check, Differential};
 use crate::engine::{Engine, Outcome};
 use crate::render;
 use crate::verdict::{self, Diff, Verdict};
-use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::PyBytes;
+#[cfg(feature = "cpython")]
+use pyo3::{prelude::*, sync::PyOnceLock, types::PyBytes};
 use serde_json::Value as J;
 
+#[cfg(feature = "cpython")]
 const HELPERS: &std::ffi::CStr = cr#"
 import json, pickle, sys
 import brine_sandbox
@@ -45,11 +45,13 @@ def dumps_doc(text, protocol):
     return ordered, _deep(pickle.dumps, obj, protocol)
 "#;
 
+#[cfg(feature = "cpython")]
 static DUMPS_DOC: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
 /// `pickle.dumps(doc_to_object(doc), protocol)` on the interpreter thread, with the
 /// document of that object (set items in this interpreter's iteration order); the error
 /// text when the document is not one of builtin values (or CPython cannot pickle it).
+#[cfg(feature = "cpython")]
 pub fn cpython_dumps(interp: &Interpreter, doc: &J, protocol: u8) -> Result<(J, Vec<u8>), String> {
     let text = doc.to_string();
     interp.run(move |py, _sb| {
@@ -63,6 +65,13 @@ pub fn cpython_dumps(interp: &Interpreter, doc: &J, protocol: u8) -> Result<(J, 
         let (ordered, b): (String, Bound<'_, PyBytes>) = r.extract().map_err(|e: PyErr| e.to_string())?;
         Ok((crate::engine::parse_json(&ordered)?, b.as_bytes().to_vec()))
     })
+}
+
+/// `pickle.dumps` on the interpreter thread: unreachable without the `cpython` feature,
+/// where no [`Interpreter`] exists.
+#[cfg(not(feature = "cpython"))]
+pub fn cpython_dumps(interp: &Interpreter, _doc: &J, _protocol: u8) -> Result<(J, Vec<u8>), String> {
+    match *interp {}
 }
 
 /// A round trip's bytes and verdict.

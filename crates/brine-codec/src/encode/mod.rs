@@ -33,8 +33,11 @@
 //!   nodes. They are taken as CPython has them for classes and functions defined in Python:
 //!   every global of one module shares one module str, every global of one qualified name
 //!   one name str, and neither is a str node of the document (one-character strs below
-//!   U+0100 aside: those are CPython's singletons everywhere). A C type's `__module__` and
-//!   `__qualname__` are new strs at every access, so CPython's pickles of C types repeat them.
+//!   U+0100 aside: those are CPython's singletons everywhere). What is defined in C need not
+//!   share: `__module__` can be a distinct str per object (`array._array_reconstructor`'s
+//!   and `array.array`'s are) and `__qualname__` a new str at every access (builtin
+//!   functions), so CPython's pickles of them may repeat the text where brine's do not
+//!   (tests/stdlib-reencode-known.txt).
 //! - A `newobj` with kwargs below protocol 4 is what `save_reduce` writes for
 //!   `copyreg.__newobj_ex__`: at protocols 2-3 `functools.partial(cls.__new__, cls, *args,
 //!   **kwargs)()`, taking `cls.__new__` to be `object.__new__` (written as

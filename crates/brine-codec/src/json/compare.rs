@@ -215,13 +215,13 @@ fn seq_eq<'a>(xa: &'a [J], xb: &'a [J], st: &mut State<'a>, path: &mut String, n
     Ok(())
 }
 
-fn set_eq<'a>(xa: &'a [J], xb: &'a [J], st: &mut State<'a>, path: &mut String) -> Result<(), Mismatch> {
+fn set_eq<'a>(xa: &'a [J], xb: &'a [J], st: &mut State<'a>, path: &str) -> Result<(), Mismatch> {
     if xa.len() != xb.len() {
         return fail(path, format!("set of {} items vs {}", xa.len(), xb.len()));
     }
     // Fast path: the same order.
     let mut trial = st.clone();
-    if seq_eq(xa, xb, &mut trial, &mut path.clone(), "items").is_ok() {
+    if seq_eq(xa, xb, &mut trial, &mut path.to_string(), "items").is_ok() {
         *st = trial;
         return Ok(());
     }
@@ -245,7 +245,7 @@ fn set_eq<'a>(xa: &'a [J], xb: &'a [J], st: &mut State<'a>, path: &mut String) -
                 continue;
             }
             let mut trial = st.clone();
-            if eq(x, y, &mut trial, &mut path.clone()).is_ok() {
+            if eq(x, y, &mut trial, &mut path.to_string()).is_ok() {
                 *st = trial;
                 used[j] = true;
                 continue 'outer;

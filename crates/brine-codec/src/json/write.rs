@@ -35,7 +35,7 @@ pub fn float_repr(f: f64) -> String {
     if neg {
         out.push('-');
     }
-    if decpt > 16 || decpt < -3 {
+    if !(-3..=16).contains(&decpt) {
         out.push_str(&digits[..1]);
         if digits.len() > 1 {
             out.push('.');
@@ -490,8 +490,10 @@ mod tests {
             (123456789012345678.0, "1.2345678901234568e+17"),
             (100.0, "100.0"),
             (-2.5e-7, "-2.5e-07"),
-            (1.50006866455078125, "1.5000686645507812"),
-            (2.50040435791015625, "2.5004043579101562"),
+            // Exact ties at the 17th digit: 1.50006866455078125 and 2.50040435791015625,
+            // written as the quotients they are so that no digit is lost in the literal.
+            (196617.0 / 131072.0, "1.5000686645507812"),
+            (327733.0 / 131072.0, "2.5004043579101562"),
         ] {
             assert_eq!(float_repr(f), s, "{f}");
         }
