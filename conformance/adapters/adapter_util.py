@@ -326,3 +326,50 @@ def cpython_encode(dumps, document, protocol, who):
         return dumps(obj, protocol)
     except Exception as e:  # e.g. an int past the 4300-digit limit at protocol 0
         raise Refused("%s cannot pickle it: %s: %s" % (who, type(e).__name__, e))
+
+
+# ---------------------------------------------------------------------------------------------
+# Object graphs of other unpicklers (added for the fickle and torch-weights-only adapters)
+
+def to_json_foreign(obj, standins, foreign):
+    """brine_sandbox.to_json for a graph that also holds objects the sandbox does not know
+    (another unpickler's own classes, globals it resolved itself). `foreign(o)` is asked about
+    every object that is not a plain builtin value (None, bool, int, float, str, bytes,
+    bytearray, tuple, list, dict, set, frozenset, memoryview) and returns its stand-in: a
+    brine_sandbox.Record (its construction and ops, holding the original child objects), a
+    stand-in class of `standins` (`standins.standin(module, name)`, written as a global), or
+    None to leave the object as it is (to_json then raises TypeError for what it cannot
+    write). Each object's stand-in is made once and kept for the whole conversion, so a
+    shared object stays one node (with an id) and the graph's sharing is written as it is.
+    While it runs, brine_sandbox's converter is extended in this process (single-threaded
+    adapters only) and put back afterwards."""
+    plain = (type(None), bool, int, float, str, bytes, bytearray, tuple, list, dict, set,
+             frozenset, memoryview)
+    made = {}      # id(o) -> stand-in (or o itself)
+    keep = []      # the originals, so that their ids are not reused during the conversion
+    expand, shareable = sb._expand, sb._shareable
+
+    def standin_of(o):
+        if type(o) in plain or type(o) is sb.Record or isinstance(o, sb._StandInMeta):
+            return o
+        k = id(o)
+        s = made.get(k)
+        if s is None:
+            s = foreign(o)
+            if s is None:
+                s = o
+            made[k] = s
+            keep.append(o)
+        return s
+
+    def patched_shareable(o):
+        return shareable(standin_of(o))
+
+    def patched_expand(o, st, nid=None):
+        return expand(standin_of(o), st, nid)
+
+    sb._expand, sb._shareable = patched_expand, patched_shareable
+    try:
+        return sb.to_json(obj, standins)
+    finally:
+        sb._expand, sb._shareable = expand, shareable

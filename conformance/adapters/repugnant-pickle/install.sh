@@ -1,0 +1,10 @@
+#!/bin/sh
+# Builds the repugnant-pickle adapter (repugnant-pickle =0.0.1 from crates.io, versions locked
+# by the Cargo.lock beside this file) into target/adapters/repugnant-pickle. Not a workspace
+# member.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+dest="${BRINE_ADAPTERS_DIR:-$here/../../../target/adapters}/repugnant-pickle"
+mkdir -p "$dest"
+cargo build --quiet --release --locked --manifest-path "$here/Cargo.toml" --target-dir "$dest"
+cargo tree --quiet --locked --manifest-path "$here/Cargo.toml" --depth 1 -e normal
