@@ -155,7 +155,9 @@ pub fn options_for(root: &Path, a: &Adapter, m: &MatrixOptions) -> Result<Option
         decoder: a.dir.join("run").is_file().then(|| rel("run")),
         encoder: a.meta.get("encoder").and_then(J::as_str).map(rel),
         timeout: m.timeout,
-        memory_mb: m.memory_mb,
+        // An adapter may need more address space than the default limit: PyPy's GC reserves
+        // it up front and segfaults under a 4 GiB `ulimit -v` (adapter.json `"memory_mb"`).
+        memory_mb: a.meta.get("memory_mb").and_then(J::as_u64).unwrap_or(m.memory_mb),
         jobs: m.jobs,
         lenient: Lenient::parse(lenient_names.iter().map(String::as_str))?,
         only: None,
