@@ -29,7 +29,7 @@ use crate::impls::corpus::{Corpus, Expect};
 use crate::impls::lenient::Lenient;
 use crate::impls::matrix::{self, Adapter};
 use crate::impls::process::Limits;
-use brine_codec::{DecodeOptions, FindClass};
+use brine_codec::{DecodeOptions, FindClass, Python};
 use brine_oracle::engine::{Answer, Engine, Input, Outcome};
 use judge::{Discrepancy, Values};
 use serde_json::Value as J;
@@ -160,6 +160,9 @@ pub struct CampaignReport {
     pub persistent: bool,
     /// Seed.
     pub seed: u64,
+    /// The CPython version the implementation was judged by (`"3.11"` unless adapter.json
+    /// names another).
+    pub python: String,
     /// Wall time of the whole campaign, s.
     pub elapsed_s: f64,
     /// Wall time spent running cases (the rest is confirmation and minimization), s.
@@ -211,6 +214,8 @@ struct Target {
     lenient: Lenient,
     scanner: bool,
     flags: BTreeSet<(String, String)>,
+    /// The version the implementation is judged by (adapter.json `"python"`; 3.11 if none).
+    python: Python,
 }
 
 impl Target {
@@ -245,7 +250,10 @@ pub fn run(root: &Path, o: &CampaignOptions) -> Result<CampaignReport, String> {
     let persistent = meta("persistent").as_bool().unwrap_or(false);
     let scanner = meta("scanner").as_bool().unwrap_or(false);
     let run_cmd = adapter.dir.join("run").display().to_string();
-    let limits = Limits { timeout: o.timeout, memory_mb: o.memory_mb };
+    // adapter.json `"memory_mb"` raises the limit for an implementation that needs more
+    // address space (PyPy's GC reserves it up front), as in the matrix.
+    let memory_mb = adapter.meta.get("memory_mb").and_then(J::as_u64).map_or(o.memory_mb, |m| m.max(o.memory_mb));
+    let limits = Limits { timeout: o.timeout, memory_mb };
     let engine = AdapterEngine::new(&adapter.name, &run_cmd, root, persistent, limits.clone(), o.jobs);
     let mut t = Target {
         adapter,
@@ -258,17 +266,28 @@ pub fn run(root: &Path, o: &CampaignOptions) -> Result<CampaignReport, String> {
         lenient,
         scanner,
         flags: BTreeSet::new(),
+        python: Python::V3_11,
     };
     let corpus = crate::impls::corpus::load(root)?;
+    // An implementation of another version is judged by that version (codec mode, corpus
+    // expectations and live reference alike).
+    let version = t.adapter.meta.get("python").and_then(J::as_str).filter(|v| *v != crate::versions::BASELINE).map(str::to_string);
+    let (oracle, corpus) = match &version {
+        Some(v) => {
+            t.python = v.parse().map_err(|e| format!("adapter.json \"python\": {e}"))?;
+            (confirm::Oracle::version(root, t.python, &t.limits)?, corpus.as_of(v))
+        }
+        None => (confirm::Oracle::new()?, corpus),
+    };
     let mut report = CampaignReport {
         implementation: t.adapter.name.clone(),
         version: t.adapter.meta.get("version").and_then(J::as_str).unwrap_or("").to_string(),
         scanner,
         persistent,
         seed: o.seed,
+        python: t.python.to_string(),
         ..Default::default()
     };
-    let oracle = confirm::Oracle::new()?;
     if scanner {
         t.flags = calibrate(&t);
         report.scanner_flags = t.flags.iter().cloned().collect();
@@ -396,8 +415,8 @@ pub struct Reference {
 /// The codec's answer for a candidate (with its registry and buffers), with the
 /// `find_class` calls when `with_globals` asks for them (scanners; recording costs a clone
 /// per global, which a decoder campaign's every case need not pay).
-pub fn reference(c: &Candidate, with_globals: bool) -> Reference {
-    let opts = decode_options(c);
+pub fn reference(c: &Candidate, with_globals: bool, python: Python) -> Reference {
+    let opts = DecodeOptions { python, ..decode_options(c) };
     if !with_globals {
         return Reference { outcome: brine_oracle::Codec::outcome(&brine_codec::decode_with(&c.bytes, &opts)), globals: vec![] };
     }
@@ -430,7 +449,7 @@ fn judge_batch(t: &Target, batch: &[Candidate]) -> Vec<Option<(Discrepancy, Answ
         .iter()
         .zip(answers)
         .map(|(c, a)| {
-            let r = reference(c, t.scanner);
+            let r = reference(c, t.scanner, t.python);
             let d = if t.scanner {
                 judge::scanner(&r.globals, &t.flags, &a)
             } else {
@@ -585,7 +604,7 @@ fn corpus_kinds(t: &Target, corpus: &Corpus) -> Vec<(String, BTreeSet<String>, S
     for (case, a) in corpus.cases.iter().zip(answers) {
         let d = if t.scanner {
             let cand = Candidate { bytes: case.pickle.clone(), buffers: (case.buffers > 0).then_some(case.buffers), extensions: case.extensions.clone(), origin: String::new() };
-            judge::scanner(&reference(&cand, true).globals, &t.flags, &a)
+            judge::scanner(&reference(&cand, true, t.python).globals, &t.flags, &a)
         } else if case.expect == Expect::Either {
             None
         } else {

@@ -110,6 +110,7 @@ pub fn to_json(r: &CampaignReport) -> J {
         "scanner": r.scanner,
         "persistent": r.persistent,
         "seed": r.seed,
+        "python": r.python,
         "elapsed_s": round(r.elapsed_s),
         "running_s": round(r.running_s),
         "cases": r.cases,
@@ -143,14 +144,16 @@ pub fn markdown(r: &CampaignReport) -> String {
     let _ = writeln!(
         s,
         "{} cases in {:.0} s of running ({:.0} cases/s; {:.0} s in all, with confirmation and minimization), seed {}, {} mode{}. \
-         Reference: brine's codec, every finding confirmed live by CPython 3.11's C unpickler.\n",
+         Reference: brine's codec, every finding confirmed live by CPython {}'s C unpickler{}.\n",
         r.cases,
         r.running_s,
         r.cases_per_s(),
         r.elapsed_s,
         r.seed,
         if r.persistent { "persistent" } else { "per-case" },
-        if r.scanner { ", judged as a scanner (misses and fail-opens)" } else { "" }
+        if r.scanner { ", judged as a scanner (misses and fail-opens)" } else { "" },
+        r.python,
+        if r.python == crate::versions::BASELINE { " (embedded)" } else { " (its adapter, in its chroot)" }
     );
     let _ = writeln!(s, "| | |\n|---|---:|");
     let _ = writeln!(s, "| discrepancies (unconfirmed, all kinds) | {} |", r.discrepancies);
