@@ -271,6 +271,17 @@ const LEGEND: &[(&str, &str, &str, &str)] = &[
     ("rejected", "rej", "#aa88dd", "i_ (implementation-defined) rejected"),
 ];
 
+/// The decoding statuses, in the legend's order (docs/matrix.html's cell classes s0, s1, ...).
+pub const STATUSES: [&str; 9] = {
+    let mut out = [""; 9];
+    let mut k = 0;
+    while k < LEGEND.len() {
+        out[k] = LEGEND[k].0;
+        k += 1;
+    }
+    out
+};
+
 const ENCODE_STATUSES: &[(&str, &str)] = &[
     ("pass", "CPython reads the bytes back as an equal document"),
     ("wrong-value", "CPython reads back another document"),
@@ -468,11 +479,16 @@ fn html(reports: &[(Adapter, J)], corpus: &(u64, u64, u64, u64, String)) -> Stri
     let (count_all, y, n, i, py) = corpus;
     let date = reports.iter().filter_map(|(_, j)| j.get("date").and_then(J::as_str)).max().unwrap_or("?");
     let mut s = String::new();
-    s.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>brine: pickle implementations on the corpus</title>\n<style>\n");
+    s.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\n<title>brine: pickle implementations on the corpus</title>\n<style>\n");
     s.push_str("body{font-family:sans-serif;font-size:13px;margin:1.5em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}\n");
-    s.push_str("th.impl{writing-mode:vertical-rl;transform:rotate(180deg);white-space:nowrap;font-weight:normal;padding:6px 2px}\n");
+    // Wide tables scroll inside their own box, so that a phone shows the page's text at its
+    // width and the tables under a finger's swipe; the per-case table keeps its header row.
+    s.push_str(".wide{overflow-x:auto;max-width:100%}.cases{max-height:90vh;overflow:auto}.cases tr:first-child th{position:sticky;top:0;background:#fff}\n");
+    s.push_str(".bar{display:flex;width:220px;height:12px;border:1px solid #999}.bar span{display:block;height:100%}\n");
+    s.push_str("@media (max-width:700px){body{margin:.5em}.legend>span{display:block}.bar{width:110px}.sum .lang{display:none}}\n");
+    s.push_str("th.impl{writing-mode:sideways-lr;vertical-align:bottom;white-space:nowrap;font-weight:normal;padding:6px 2px}\n");
     s.push_str("td.c{width:18px;min-width:18px;padding:0}td.n{font-family:monospace;white-space:nowrap}tr.sec td{background:#eee;font-weight:bold}\n");
-    s.push_str(".sum td{text-align:right}.sum td:first-child,.sum td:nth-child(2){text-align:left}\n");
+    s.push_str(".sum td{text-align:right}.sum td:first-child,.sum td.v,.sum td.lang{text-align:left}\n");
     for (k, (st, _, colour, _)) in LEGEND.iter().enumerate() {
         let _ = writeln!(s, ".s{k}{{background:{colour}}} /* {st} */");
     }
@@ -483,17 +499,34 @@ fn html(reports: &[(Adapter, J)], corpus: &(u64, u64, u64, u64, String)) -> Stri
         "<p>{date}. {count_all} cases ({y} y_, {n} n_, {i} i_); expected outcomes from CPython {py}'s C unpickler \
          (sandboxed). Made by <code>cargo xtask matrix</code>; protocol in <code>conformance/README.md</code>.</p>"
     );
-    s.push_str("<table class=\"sum\"><tr><th>implementation</th><th>version</th>");
+    // One row per implementation (`data-impl`), with its results as a bar: the proportion
+    // of each status over the corpus, in the legend's colours, reads faster than the counts.
+    s.push_str("<div class=\"wide\"><table class=\"sum\"><tr><th>implementation</th><th>profile</th><th>version</th><th class=\"lang\">language</th>");
     for (st, _, colour, _) in LEGEND {
         let _ = write!(s, "<th style=\"border-bottom:4px solid {colour}\">{st}</th>");
     }
     s.push_str("<th>values compared</th><th>leniencies</th></tr>\n");
     for (a, j) in reports {
-        let _ = write!(s, "<tr><td>{}</td><td>{}</td>", esc(&a.name), esc(&a.field("version")));
+        let _ = write!(s, "<tr data-impl=\"{}\"><td>{}</td>", esc(&a.name), esc(&a.name));
+        let (version, language) = (esc(&a.field("version")), esc(&a.field("language")));
         if let Some(e) = j.get("install_error").and_then(J::as_str) {
-            let _ = writeln!(s, "<td colspan=\"{}\">not installed: {}</td></tr>", LEGEND.len() + 2, esc(e));
+            let _ = writeln!(
+                s,
+                "<td>not installed</td><td class=\"v\">{version}</td><td class=\"lang\">{language}</td><td colspan=\"{}\">{}</td></tr>",
+                LEGEND.len() + 2,
+                esc(e)
+            );
             continue;
         }
+        let total: u64 = LEGEND.iter().map(|l| count(j, "decode_counts", l.0)).sum();
+        s.push_str("<td><div class=\"bar\">");
+        for (k, (st, _, _, _)) in LEGEND.iter().enumerate() {
+            let n = count(j, "decode_counts", st);
+            if n > 0 {
+                let _ = write!(s, "<span class=\"s{k}\" style=\"width:{:.2}%\" title=\"{st}: {n}\"></span>", 100.0 * n as f64 / total.max(1) as f64);
+            }
+        }
+        let _ = write!(s, "</div></td><td class=\"v\">{version}</td><td class=\"lang\">{language}</td>");
         for (st, _, _, _) in LEGEND {
             let _ = write!(s, "<td>{}</td>", count(j, "decode_counts", st));
         }
@@ -504,11 +537,11 @@ fn html(reports: &[(Adapter, J)], corpus: &(u64, u64, u64, u64, String)) -> Stri
             esc(&lenient_col(j))
         );
     }
-    s.push_str("</table>\n<p>");
+    s.push_str("</table></div>\n<p class=\"legend\">");
     for (k, (st, _, _, what)) in LEGEND.iter().enumerate() {
         let _ = write!(
             s,
-            "<span style=\"white-space:nowrap;margin-right:1.2em\"><span class=\"s{k}\" \
+            "<span data-status=\"{st}\" style=\"margin-right:1.2em\"><span class=\"s{k}\" \
              style=\"display:inline-block;width:14px;height:14px;vertical-align:middle\"></span> <b>{st}</b>: {}</span> ",
             esc(what)
         );
@@ -517,21 +550,21 @@ fn html(reports: &[(Adapter, J)], corpus: &(u64, u64, u64, u64, String)) -> Stri
     let encoders: Vec<&(Adapter, J)> =
         reports.iter().filter(|(_, j)| j.get("encode").and_then(J::as_array).is_some_and(|e| !e.is_empty())).collect();
     if !encoders.is_empty() {
-        s.push_str("<p>Encoders (each y_ document, read back by CPython's C unpickler):</p>\n<table class=\"sum\"><tr><th>implementation</th><th>version</th>");
+        s.push_str("<p>Encoders (each y_ document, read back by CPython's C unpickler):</p>\n<div class=\"wide\"><table class=\"sum\"><tr><th>implementation</th><th>version</th>");
         for (st, _) in ENCODE_STATUSES {
             let _ = write!(s, "<th>{st}</th>");
         }
         s.push_str("</tr>\n");
         for (a, j) in encoders {
-            let _ = write!(s, "<tr><td>{}</td><td>{}</td>", esc(&a.name), esc(&a.field("version")));
+            let _ = write!(s, "<tr><td>{}</td><td class=\"v\">{}</td>", esc(&a.name), esc(&a.field("version")));
             for (st, _) in ENCODE_STATUSES {
                 let _ = write!(s, "<td>{}</td>", count(j, "encode_counts", st));
             }
             s.push_str("</tr>\n");
         }
-        s.push_str("</table>\n<p>Decoding, per case:</p>\n");
+        s.push_str("</table></div>\n<p>Decoding, per case:</p>\n");
     }
-    s.push_str("<table>\n<tr><th>case</th>");
+    s.push_str("<div class=\"wide cases\"><table>\n<tr><th>case</th>");
     for (a, _) in reports {
         let _ = write!(s, "<th class=\"impl\">{} {}</th>", esc(&a.name), esc(&a.field("version")));
     }
@@ -564,6 +597,6 @@ fn html(reports: &[(Adapter, J)], corpus: &(u64, u64, u64, u64, String)) -> Stri
         }
         s.push_str("</tr>\n");
     }
-    s.push_str("</table>\n</body></html>\n");
+    s.push_str("</table></div>\n</body></html>\n");
     s
 }
