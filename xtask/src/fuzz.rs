@@ -6,9 +6,16 @@
 //! - Seeds: a target's working corpus is fuzz/corpus/<target> (gitignored, kept between runs,
 //!   so a stopped campaign resumes). When empty, the `brine-fuzz seed` helper fills it: the
 //!   corpus/*.pkl for the pickle targets, generator bytes for the others.
-//! - Run: each target is one libFuzzer process in fork mode (`-fork=N -ignore_crashes=1`,
-//!   so a crash is saved to fuzz/artifacts/<target>/ and fuzzing goes on), stopped by
-//!   `-max_total_time`. `--time` is the whole campaign's wall clock, because that is what
+//! - Before running, each working corpus is minimized (`cargo fuzz cmin`, skipped when it has
+//!   not grown by a quarter since the last one), and the pickle-input targets get a libFuzzer
+//!   dictionary made from the opcode table (`brine-fuzz dict`, target/fuzz/pickle.dict).
+//! - Run: a target on one core is one plain libFuzzer process, restarted when it stops on a
+//!   crash (saved to fuzz/artifacts/<target>/), so fuzzing goes on; its status lines get the
+//!   campaign's elapsed time and a running exec count across restarts. Plain mode runs 10x
+//!   the executions of fork mode here: fork mode's jobs restart the process, re-run their
+//!   seeds and merge, every few seconds. A target given several cores (the last, smaller
+//!   wave) runs in fork mode (`-fork=N -ignore_crashes=1`). `-max_total_time` stops both.
+//!   `--time` is the whole campaign's wall clock, because that is what
 //!   someone starting one in the evening plans around: every target gets the same core time
 //!   (`time x jobs / targets`), one core each while at least as many targets wait as there
 //!   are cores; the last, smaller wave waits for every core and forks over them for
@@ -24,6 +31,8 @@ use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const HELP: &str = "usage: cargo xtask fuzz [--target T]... | [--all] [--time DURATION] [--jobs N] [--asan] [--no-triage]
@@ -42,6 +51,8 @@ const HELP: &str = "usage: cargo xtask fuzz [--target T]... | [--all] [--time DU
                 the number of cores)
   --asan        build with AddressSanitizer (RUSTC_BOOTSTRAP=1 on stable) instead of --sanitizer none
   --no-triage   skip triage (the report then lists raw artifacts)
+  --no-cmin     keep the working corpora as they are (by default each is minimized with
+                `cargo fuzz cmin` first when it grew by a quarter since its last minimization)
   --report      only rewrite target/fuzz/report.{md,json} from the last run's logs
 
 Needs cargo-fuzz: scripts/install-fuzz-tools.sh installs the pinned version.";
@@ -57,6 +68,7 @@ struct Opts {
     asan: bool,
     triage: bool,
     report_only: bool,
+    cmin: bool,
 }
 
 fn parse(args: &[String]) -> Result<Opts, String> {
@@ -67,6 +79,7 @@ fn parse(args: &[String]) -> Result<Opts, String> {
         asan: false,
         triage: true,
         report_only: false,
+        cmin: true,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -79,6 +92,7 @@ fn parse(args: &[String]) -> Result<Opts, String> {
             "--asan" => o.asan = true,
             "--no-triage" => o.triage = false,
             "--report" => o.report_only = true,
+            "--no-cmin" => o.cmin = false,
             _ => return Err(format!("unknown flag {a}\n\n{HELP}")),
         }
     }
@@ -125,7 +139,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let helper = helper_bin()?;
     for t in &targets {
         seed(&helper, t)?;
+        if o.cmin {
+            cmin(t, o.asan)?;
+        }
     }
+    let dict = root().join("target/fuzz/pickle.dict");
+    let out = Command::new(&helper).arg("dict").output().map_err(|e| format!("brine-fuzz dict: {e}"))?;
+    fs::create_dir_all(root().join("target/fuzz")).map_err(|e| e.to_string())?;
+    fs::write(&dict, &out.stdout).map_err(|e| e.to_string())?;
     let since = SystemTime::now();
     campaign(&o, &targets)?;
     if o.triage {
@@ -221,10 +242,48 @@ fn seed(helper: &Path, t: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Per-target libFuzzer flags: input size and per-input time limit.
-fn target_flags(t: &str) -> Vec<String> {
+/// Per-target libFuzzer flags: input size, per-input time limit, dictionary.
+///
+/// `-max_len` is fitted to what the inputs are: 99% of corpus/*.pkl are under 4.3 KB (the
+/// median is 12 bytes), so 4096 for the pickle-input targets; generator bytes drive
+/// pickle-smith, whose pickles grow with them, and CPython's cost grows with the pickle,
+/// so `differential` gets 2048.
+fn target_flags(t: &str, dict: &Path) -> Vec<String> {
     let timeout = if matches!(t, "differential" | "encode_exact") { 30 } else { 10 };
-    vec!["-max_len=8192".into(), format!("-timeout={timeout}"), "-rss_limit_mb=2048".into()]
+    let max_len = match t {
+        "decode" | "dis" => 4096,
+        "differential" => 2048,
+        _ => 8192,
+    };
+    let mut v = vec![format!("-max_len={max_len}"), format!("-timeout={timeout}"), "-rss_limit_mb=2048".into()];
+    if matches!(t, "decode" | "dis") && dict.is_file() {
+        v.push(format!("-dict={}", dict.display()));
+    }
+    v
+}
+
+/// `cargo fuzz cmin` on a target's working corpus when it has grown by a quarter (in files)
+/// since the last minimization (target/fuzz/cmin/<target>: the count after it).
+fn cmin(t: &str, asan: bool) -> Result<(), String> {
+    let dir = root().join("fuzz/corpus").join(t);
+    let stamp = root().join("target/fuzz/cmin").join(t);
+    let (files, _) = count_files(&dir);
+    let last: u64 = fs::read_to_string(&stamp).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+    if last > 0 && files * 4 < last * 5 {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let mut c = cargo();
+    c.args(["fuzz", "cmin"]).args(sanitizer_args(asan)).arg(t).arg("--").args(target_flags(t, Path::new("")));
+    c.env("ASAN_OPTIONS", "detect_leaks=0").stdout(Stdio::null()).stderr(Stdio::null());
+    if asan {
+        c.env("RUSTC_BOOTSTRAP", "1");
+    }
+    run_cmd(&mut c)?;
+    let (after, bytes) = count_files(&dir);
+    println!("{t}: cmin {files} -> {after} inputs ({} KiB) in {:.0} s", bytes / 1024, started.elapsed().as_secs_f64());
+    fs::create_dir_all(stamp.parent().expect("has a parent")).map_err(|e| e.to_string())?;
+    fs::write(&stamp, after.to_string()).map_err(|e| e.to_string())
 }
 
 struct Running {
@@ -234,6 +293,11 @@ struct Running {
     start_unix: u64,
     forks: usize,
     secs: u64,
+    /// Plain mode: executions of the processes before this one (status lines add it).
+    execs_before: Arc<AtomicU64>,
+    /// Plain mode: the thread copying the process's output into the log.
+    copier: Option<std::thread::JoinHandle<()>>,
+    restarts: u32,
 }
 
 fn unix_now() -> u64 {
@@ -281,8 +345,20 @@ fn campaign(o: &Opts, targets: &[String]) -> Result<(), String> {
             };
             for (t, forks) in wave {
                 let secs = (share / forks as u64).max(1);
-                match start(o, &t, forks, secs, &logs) {
-                    Ok(child) => running.push(Running { target: t, child, started: Instant::now(), start_unix: unix_now(), forks, secs }),
+                let execs_before = Arc::new(AtomicU64::new(0));
+                let now = Instant::now();
+                match start(o, &t, forks, secs, &logs, now, &execs_before, false) {
+                    Ok((child, copier)) => running.push(Running {
+                        target: t,
+                        child,
+                        started: now,
+                        start_unix: unix_now(),
+                        forks,
+                        secs,
+                        execs_before,
+                        copier,
+                        restarts: 0,
+                    }),
                     Err(e) => {
                         eprintln!("fuzz: {t} did not start: {e}");
                         runs.push(run_json(&t, unix_now(), 0, 0, 0, &format!("did not start: {e}"), o));
@@ -306,8 +382,33 @@ fn campaign(o: &Opts, targets: &[String]) -> Result<(), String> {
                 Ok(None) => None,
                 Err(e) => Some(format!("wait failed: {e}")),
             };
+            // A plain-mode process that stopped early (a crash, a timeout, an out-of-memory
+            // input: saved as an artifact) is restarted for the rest of its time.
+            if let Some(st) = &status {
+                let left = r.secs.saturating_sub(r.started.elapsed().as_secs());
+                if r.forks == 1 && left > 5 && r.restarts < 100 {
+                    if let Some(c) = r.copier.take() {
+                        let _ = c.join();
+                    }
+                    println!("fuzz: {} stopped ({st}); restarting for {left}s", r.target);
+                    match start(o, &r.target, 1, left, &logs, r.started, &r.execs_before, true) {
+                        Ok((child, copier)) => {
+                            r.child = child;
+                            r.copier = copier;
+                            r.restarts += 1;
+                            i += 1;
+                            continue;
+                        }
+                        Err(e) => eprintln!("fuzz: {} did not restart: {e}", r.target),
+                    }
+                }
+            }
             if let Some(st) = status {
-                let r = running.remove(i);
+                let mut r = running.remove(i);
+                if let Some(c) = r.copier.take() {
+                    let _ = c.join();
+                }
+                let st = if r.restarts > 0 { format!("{st} after {} restart(s)", r.restarts) } else { st };
                 let secs = r.started.elapsed().as_secs();
                 println!("fuzz: {} finished after {secs}s ({st})", r.target);
                 runs.push(run_json(&r.target, r.start_unix, secs, r.secs, r.forks, &st, o));
@@ -330,26 +431,79 @@ fn campaign(o: &Opts, targets: &[String]) -> Result<(), String> {
     fs::write(&out, format!("[\n{}\n]\n", runs.join(",\n"))).map_err(|e| e.to_string())
 }
 
-fn start(o: &Opts, t: &str, forks: usize, secs: u64, logs: &Path) -> Result<Child, String> {
+/// Starts target `t`'s libFuzzer process: fork mode over `forks` cores, or (one core) a
+/// plain process whose output a thread copies into the log, stamping each status line with
+/// the time since `since` and adding `execs_before` to its exec count. `append` continues
+/// the log of a restarted process.
+#[allow(clippy::too_many_arguments)]
+fn start(
+    o: &Opts,
+    t: &str,
+    forks: usize,
+    secs: u64,
+    logs: &Path,
+    since: Instant,
+    execs_before: &Arc<AtomicU64>,
+    append: bool,
+) -> Result<(Child, Option<std::thread::JoinHandle<()>>), String> {
     let bin = target_bin(t, o.asan);
     let artifacts = root().join("fuzz/artifacts").join(t);
     fs::create_dir_all(&artifacts).map_err(|e| e.to_string())?;
-    let log = fs::File::create(logs.join(format!("{t}.log"))).map_err(|e| e.to_string())?;
-    let log2 = log.try_clone().map_err(|e| e.to_string())?;
-    Command::new(&bin)
-        .current_dir(root())
-        .arg(format!("-fork={forks}"))
-        .args(["-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1"])
-        .arg(format!("-max_total_time={secs}"))
+    let path = logs.join(format!("{t}.log"));
+    let log = fs::OpenOptions::new().create(true).append(append).write(true).truncate(!append).open(&path).map_err(|e| e.to_string())?;
+    let mut cmd = Command::new(&bin);
+    cmd.current_dir(root());
+    if forks > 1 {
+        cmd.arg(format!("-fork={forks}")).args(["-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1"]);
+    }
+    cmd.arg(format!("-max_total_time={secs}"))
         .arg(format!("-artifact_prefix={}/", artifacts.display()))
-        .args(target_flags(t))
+        .args(target_flags(t, &root().join("target/fuzz/pickle.dict")))
         .arg(root().join("fuzz/corpus").join(t))
         .env("ASAN_OPTIONS", "detect_leaks=0")
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log2)
-        .spawn()
-        .map_err(|e| format!("{}: {e}", bin.display()))
+        .stdin(Stdio::null());
+    if forks > 1 {
+        let log2 = log.try_clone().map_err(|e| e.to_string())?;
+        let child = cmd.stdout(log).stderr(log2).spawn().map_err(|e| format!("{}: {e}", bin.display()))?;
+        return Ok((child, None));
+    }
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().map_err(|e| format!("{}: {e}", bin.display()))?;
+    let err = child.stderr.take().expect("piped");
+    let base = Arc::clone(execs_before);
+    let copier = std::thread::spawn(move || copy_status(err, log, since, &base));
+    Ok((child, Some(copier)))
+}
+
+/// Copies a plain libFuzzer process's output into its log, status lines restamped (see
+/// [`restamp`]); at the end, adds the process's executions to `base`.
+fn copy_status(from: impl std::io::Read, mut log: fs::File, since: Instant, base: &AtomicU64) {
+    use std::io::{BufRead, Write};
+    let before = base.load(Ordering::Relaxed);
+    let mut last = 0;
+    for line in std::io::BufReader::new(from).split(b'\n').map_while(Result::ok) {
+        let line = String::from_utf8_lossy(&line);
+        let out = match restamp(&line, before, since.elapsed().as_secs()) {
+            Some((text, execs)) => {
+                last = execs;
+                text
+            }
+            None => line.into_owned(),
+        };
+        let _ = writeln!(log, "{out}");
+    }
+    base.store(before + last, Ordering::Relaxed);
+}
+
+/// A plain-mode status line with `before` added to its exec count and ` time: Ns` appended
+/// (fork mode's lines carry both), and the process's own count; `None` for other lines.
+pub fn restamp(line: &str, before: u64, secs: u64) -> Option<(String, u64)> {
+    let st = parse_status(line)?;
+    if st.time.is_some() {
+        return None;
+    }
+    let rest = line.strip_prefix('#')?;
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    Some((format!("#{}{} time: {secs}s", before + st.execs, &rest[digits..]), st.execs))
 }
 
 fn run_json(t: &str, start: u64, secs: u64, budget: u64, forks: usize, status: &str, o: &Opts) -> String {
@@ -506,7 +660,8 @@ pub fn write_report() -> Result<(), String> {
     let targets = fuzz_targets()?;
     let mut md = String::from("# brine fuzzing report\n\n");
     let _ = writeln!(md, "Written by `cargo xtask fuzz` (unix time {}). Budget, status and sanitizer per target are in report.json (`runs`).\n", unix_now());
-    md.push_str("| target | fuzzed | cores | execs | execs/s | execs/s per core | corpus | cov start → end | ft | artifacts |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    md.push_str("Coverage per core-hour is what the run added after loading its seeds (`cov` edges and `ft` features, end minus first status line) over its core time: a faster campaign that finds nothing new shows there, not in execs/s.\n\n");
+    md.push_str("| target | fuzzed | cores | execs | execs/s | execs/s per core | corpus | cov start → end | ft | cov / core-hour | ft / core-hour | artifacts |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     let mut tj = vec![];
     for t in &targets {
         let log = out.join("logs").join(format!("{t}.log"));
@@ -521,9 +676,12 @@ pub fn write_report() -> Result<(), String> {
             .map(|d| d.flatten().filter(|e| !e.file_name().to_string_lossy().starts_with("minimized-from-")).count())
             .unwrap_or(0);
         fs::write(out.join(format!("{t}.svg")), svg_chart(t, &pts)).map_err(|e| e.to_string())?;
+        let core_hours = (secs * cores) as f64 / 3600.0;
+        let per_core_hour = |gain: u64| if core_hours > 0.0 { (gain as f64 / core_hours).round() as u64 } else { 0 };
+        let (cov_h, ft_h) = (per_core_hour(last.cov.saturating_sub(first.cov)), per_core_hour(last.ft.saturating_sub(first.ft)));
         let _ = writeln!(
             md,
-            "| {t} | {secs}s | {cores} | {} | {rate} | {} | {files} inputs, {} KiB | {} → {} | {} | {arts} |",
+            "| {t} | {secs}s | {cores} | {} | {rate} | {} | {files} inputs, {} KiB | {} → {} | {} | {cov_h} | {ft_h} | {arts} |",
             last.execs,
             rate / cores,
             bytes / 1024,
@@ -533,9 +691,10 @@ pub fn write_report() -> Result<(), String> {
         );
         let series: Vec<String> = pts.iter().map(|p| format!("[{},{},{},{},{}]", p.time.unwrap_or(0), p.execs, p.cov, p.ft, p.corp)).collect();
         tj.push(format!(
-            "{{\"target\":{},\"secs\":{secs},\"cores\":{cores},\"execs\":{},\"execs_per_sec\":{rate},\"corpus_files\":{files},\"corpus_bytes\":{bytes},\"cov_start\":{},\"cov_end\":{},\"ft_end\":{},\"artifacts\":{arts},\"series_columns\":[\"time_s\",\"execs\",\"cov\",\"ft\",\"corp\"],\"series\":[{}]}}",
+            "{{\"target\":{},\"secs\":{secs},\"cores\":{cores},\"execs\":{},\"execs_per_sec\":{rate},\"execs_per_sec_per_core\":{},\"cov_per_core_hour\":{cov_h},\"ft_per_core_hour\":{ft_h},\"corpus_files\":{files},\"corpus_bytes\":{bytes},\"cov_start\":{},\"cov_end\":{},\"ft_end\":{},\"artifacts\":{arts},\"series_columns\":[\"time_s\",\"execs\",\"cov\",\"ft\",\"corp\"],\"series\":[{}]}}",
             js(t),
             last.execs,
+            rate / cores,
             first.cov,
             last.cov,
             last.ft,
@@ -582,6 +741,17 @@ mod tests {
         assert_eq!(parse_status(plain), Some(Status { execs: 65536, cov: 1234, ft: 5678, corp: 90, exec_s: 21845, time: None }));
         assert_eq!(parse_status("INFO: Seed: 1"), None);
         assert_eq!(parse_status("#2\tINITED exec/s: 0 rss: 30Mb"), None);
+    }
+
+    #[test]
+    fn plain_status_lines_get_time_and_a_running_count() {
+        let plain = "#65536\tpulse  cov: 1234 ft: 5678 corp: 90/12Kb lim: 4096 exec/s: 21845 rss: 64Mb";
+        let (text, own) = restamp(plain, 1000, 42).unwrap();
+        assert_eq!(own, 65536);
+        assert_eq!(parse_status(&text), Some(Status { execs: 66536, cov: 1234, ft: 5678, corp: 90, exec_s: 21845, time: Some(42) }));
+        // Fork mode's lines and other output pass unchanged.
+        assert_eq!(restamp("#11787: cov: 5844 ft: 23837 corp: 1252 exec/s: 488 oom/timeout/crash: 0/0/0 time: 23s", 5, 1), None);
+        assert_eq!(restamp("INFO: Seed: 1", 5, 1), None);
     }
 
     #[test]

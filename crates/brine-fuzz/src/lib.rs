@@ -26,6 +26,7 @@
 #![forbid(unsafe_code)]
 
 pub mod decode;
+pub mod dict;
 pub mod differential;
 pub mod dis;
 pub mod encode_exact;

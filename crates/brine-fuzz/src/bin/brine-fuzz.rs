@@ -4,6 +4,7 @@
 //! brine-fuzz list                                   targets: name, input, needs-cpython
 //! brine-fuzz seed --target T --out DIR [--count N]  writes T's seed corpus into DIR
 //! brine-fuzz classify --target T --out DIR [--case-only] FILE...
+//! brine-fuzz dict                                   the libFuzzer dictionary, on stdout
 //! ```
 //!
 //! `classify` writes, for each input FILE, `DIR/<file name>.json` (the finding, panics
@@ -30,7 +31,11 @@ fn main() -> ExitCode {
         }
         Some("seed") => seed(&args[1..]),
         Some("classify") => classify(&args[1..]),
-        _ => Err("usage: brine-fuzz list | seed --target T --out DIR [--count N] | classify --target T --out DIR [--case-only] FILE...".into()),
+        Some("dict") => {
+            print!("{}", brine_fuzz::dict::dictionary());
+            Ok(())
+        }
+        _ => Err("usage: brine-fuzz list | seed --target T --out DIR [--count N] | classify --target T --out DIR [--case-only] FILE... | dict".into()),
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
