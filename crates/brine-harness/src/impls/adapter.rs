@@ -28,6 +28,12 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The longest answer line a persistent adapter may print (64 MiB): past it, the process
+/// counts as dead (it is killed and restarted) and the case as a crash with that reason.
+const MAX_ANSWER: u64 = 64 << 20;
+/// What the reader thread passes on for an answer longer than [`MAX_ANSWER`].
+const OVERSIZED: &str = "\u{0}oversized";
+
 /// Stack of the threads that parse adapters' answers (documents nest 100,000 deep).
 const STACK: usize = 256 << 20;
 
@@ -385,9 +391,16 @@ impl Worker {
             let mut r = BufReader::with_capacity(1 << 20, stdout);
             loop {
                 let mut line = String::new();
-                match r.read_line(&mut line) {
+                // An answer is one line, read at most MAX_ANSWER bytes of: an implementation
+                // that expands a small pickle's shared references into a tree can print
+                // gigabytes, which must cost the harness nothing.
+                match (&mut r).take(MAX_ANSWER).read_line(&mut line) {
                     Ok(0) | Err(_) => {
                         let _ = tx.send(None);
+                        break;
+                    }
+                    Ok(_) if !line.ends_with('\n') && line.len() as u64 >= MAX_ANSWER => {
+                        let _ = tx.send(Some(OVERSIZED.to_string()));
                         break;
                     }
                     Ok(_) => {
@@ -426,6 +439,9 @@ impl Worker {
             return Err(Failure::Died(self.death(&format!("stdin closed ({e})"))));
         }
         match self.lines.recv_timeout(timeout) {
+            Ok(Some(answer)) if answer == OVERSIZED => {
+                Err(Failure::Died(self.death(&format!("answered with more than {} MiB on one line", MAX_ANSWER >> 20))))
+            }
             Ok(Some(answer)) => Ok(answer),
             Ok(None) | Err(RecvTimeoutError::Disconnected) => Err(Failure::Died(self.death("exited without answering"))),
             Err(RecvTimeoutError::Timeout) => Err(Failure::Timeout),
@@ -491,6 +507,7 @@ mod tests {
         *'"crash'*) exit 3 ;;
         *'"hang'*) sleep 30 ;;
         *'"garble'*) echo 'not json' ;;
+        *'"flood'*) yes aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa | tr -d '\n' ;;
         *'"reject'*) c=${line#*\"case\":\"}; c=${c%%\"*}; echo "{\"case\":\"$c\",\"exit\":1,\"node\":{\"t\":\"error\",\"type\":\"EOFError\",\"message\":\"\"}}" ;;
         *) c=${line#*\"case\":\"}; c=${c%%\"*}; echo "{\"case\":\"$c\",\"exit\":0,\"node\":{\"t\":\"none\"},\"globals\":[[\"os\",\"system\"]],\"verdict\":\"clean\"}" ;;
       esac
@@ -513,6 +530,11 @@ mod tests {
         assert_eq!(got[8], ok);
         // One worker, restarted after the crash, the timeout and the garbled line.
         assert_eq!(e.starts(), 1 + 3);
+        // An endless answer line is cut at MAX_ANSWER: a crash with that reason, then the
+        // next case is answered by a fresh worker.
+        let flood: Vec<Outcome> = e.run_batch(&inputs(&["flood1", "f"])).into_iter().map(|a| a.outcome).collect();
+        assert!(matches!(&flood[0], Outcome::Crashed(d) if d.contains("MiB on one line")), "{:?}", flood[0]);
+        assert_eq!(flood[1], ok);
         let a = e.run_batch(&inputs(&["x"])).pop().unwrap();
         assert_eq!(a.globals, Some(vec![("os".into(), "system".into())]));
         assert_eq!(a.verdict, Some(ScanVerdict::Clean));
