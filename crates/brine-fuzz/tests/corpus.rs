@@ -24,7 +24,7 @@ fn run_over_corpus(name: &str, check: fn(&[u8]) -> Result<(), brine_fuzz::Findin
 
 #[test]
 fn decode_over_corpus() {
-    run_over_corpus("decode", brine_fuzz::decode::check);
+    run_over_corpus("decode", brine_fuzz::decode::check_all);
 }
 
 #[test]
