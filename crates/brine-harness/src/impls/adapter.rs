@@ -28,9 +28,13 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The longest answer line a persistent adapter may print (64 MiB): past it, the process
-/// counts as dead (it is killed and restarted) and the case as a crash with that reason.
-const MAX_ANSWER: u64 = 64 << 20;
+/// The longest answer line a persistent adapter may print (4 MiB, four times the largest
+/// document in corpus/): past it, the process counts as dead (it is killed and restarted)
+/// and the case as a crash with that reason. An implementation that expands a small
+/// pickle's shared references into a tree prints gigabytes, and a campaign holds a batch of
+/// 256 parsed answers (each about ten times its text): the pickled campaign's harness
+/// reached 23 GB and was killed before this bound.
+const MAX_ANSWER: u64 = 4 << 20;
 /// What the reader thread passes on for an answer longer than [`MAX_ANSWER`].
 const OVERSIZED: &str = "\u{0}oversized";
 
@@ -391,9 +395,7 @@ impl Worker {
             let mut r = BufReader::with_capacity(1 << 20, stdout);
             loop {
                 let mut line = String::new();
-                // An answer is one line, read at most MAX_ANSWER bytes of: an implementation
-                // that expands a small pickle's shared references into a tree can print
-                // gigabytes, which must cost the harness nothing.
+                // An answer is one line, read at most MAX_ANSWER bytes of.
                 match (&mut r).take(MAX_ANSWER).read_line(&mut line) {
                     Ok(0) | Err(_) => {
                         let _ = tx.send(None);
