@@ -22,6 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 import brine_sandbox as sb  # noqa: E402
+import corpus_checks as cc  # noqa: E402
 
 PROVENANCE = {
     "values": "generated: pickle.dumps of a builtin/stdlib value",
@@ -30,8 +31,13 @@ PROVENANCE = {
     "mutation": "generated: mutation of a CPython pickle (truncate/flip/insert/delete)",
     "campaign": "generated: a campaign finding against another implementation (cargo xtask fuzz --impl), minimized",
     "versions": "generated: a pickle whose outcome differs between CPython versions (cargo xtask versions), minimized",
+    "cells": "generated: scripts/gen_corpus_cells.py, a snippet per (opcode, protocol) cell, per failing opcode, or EXT with a declared extension registry",
 }
 MAX_PICKLE = 64 * 1024
+# NAME.json lists the genops stream ("ops") only for pickles of at most this many opcodes;
+# longer ones (deep and large resource shapes) say "ops_omitted": N instead, and a reader
+# disassembles the .pkl itself. Keeps corpus/ under 10 MB (corpus/README.md).
+MAX_OPS_LISTED = 256
 LIMIT_TYPES = {"MemoryError", "RecursionError", "Timeout"}
 
 
@@ -74,6 +80,30 @@ def slug(s):
 
 
 VERSIONS_NOTE = "differs by CPython version:"
+
+# What real globals do with each mutation that reached a bare global in the accepting variant
+# (corpus_checks.global_dependence): the note of a case made i_ by the rule in docs/sandbox.md.
+GLOBAL_MUTATION_NOTES = {
+    "build": "BUILD on a bare global: a global whose __setstate__ accepts this state accepts it, "
+             "and without __setstate__ so does one with a writable __dict__ (a function) for dict state "
+             "or a no-op state; a class whose __setstate__ is an instance method rejects it (TypeError), "
+             "and a class without __setstate__ rejects a non-empty dict state (its __dict__ is a read-only "
+             "mappingproxy: TypeError)",
+    "build-slots": "BUILD with slot state on a bare global: plain Python classes, functions and modules "
+                   "accept the attribute assignments (so does any global with a __setstate__ that takes the "
+                   "state); builtin and other immutable types reject them (TypeError), as brine's read-only "
+                   "stand-ins do (AttributeError)",
+    "append": "APPEND/APPENDS on a bare global: a list global (e.g. sys.path) or any global with "
+              "append/extend methods accepts it; classes, functions and modules without them reject it "
+              "(AttributeError; a class such as list, whose append is an unbound method, TypeError)",
+    "setitem": "SETITEM/SETITEMS on a bare global: a mutable mapping global (e.g. os.environ, a module-level "
+               "dict) accepts it; classes, functions and modules reject it (TypeError: no item assignment)",
+    "add": "ADDITEMS on a bare global: a set global or any global with an add method accepts it; classes, "
+           "functions and modules reject it (AttributeError)",
+    "setattr": "attribute assignment on a bare global: plain classes, functions and modules accept it; "
+               "builtin types and brine's read-only stand-ins reject it",
+}
+SANDBOX_NOTE = "sandbox-dependent (docs/sandbox.md): brine's stand-in gives {cls}, but "
 
 
 def version_outcomes():
@@ -180,36 +210,67 @@ def main():
     chosen.extend(v for path in sb.jsonl_shards(src, "campaigns") for v in read_jsonl(path))
     # So is every pickle `cargo xtask versions` found to behave differently across versions.
     chosen.extend(v for path in sb.jsonl_shards(src, "versions") for v in read_jsonl(path))
+    # And every pickle of scripts/gen_corpus_cells.py: a y_ case per (opcode, protocol) cell,
+    # an n_ case per failing opcode, EXT with a declared registry.
+    chosen.extend(v for path in sb.jsonl_shards(src, "cells") for v in read_jsonl(path))
     os.makedirs(args.out, exist_ok=True)
     for f in os.listdir(args.out):
         if f.endswith((".pkl", ".json")) and f[:2] in ("y_", "n_", "i_"):
             os.remove(os.path.join(args.out, f))
     names, counts, seen_names = [], {"y": 0, "n": 0, "i": 0}, set()
+    sandbox_dependent = 0
     for v in chosen:
         data = bytes.fromhex(v["pickle"])
         if len(data) > MAX_PICKLE:
             continue
         buffers = v.get("buffers", 0)
+        extensions = [tuple(e) for e in v["extensions"]] if v.get("extensions") else None
         # Live, so the corpus never depends on how conformance/ was produced.
-        c = sb.loads_c(data, buffers)
-        py = sb.loads_py(data, buffers)
+        c = sb.loads_c(data, buffers, extensions=extensions)
+        py = sb.loads_py(data, buffers, extensions=extensions)
         ops = sb.genops_json(data)
         limit = bool(v.get("limit"))
         cls = classify(c, py, limit)
+        # A y_/n_ class that changes when the globals accept or reject what is done to them
+        # is the sandbox's, not CPython's: implementation-defined (docs/sandbox.md).
+        dependent = cc.global_dependence(data, cls, buffers, extensions) if cls != "i" else None
+        if dependent:
+            classes, hooks = dependent
+            sandbox_cls = cls
+            cls = "i"
+            sandbox_dependent += 1
         base = f"{cls}_{slug(v['name'].split('/', 1)[-1])}"
         name, k = base, 2
         while name in seen_names:
             name, k = f"{base}_{k}", k + 1
         seen_names.add(name)
-        meta = {"name": name, "expect": cls, "result": c, "python": py, "ops": ops,
-                "provenance": PROVENANCE.get(v.get("source"), v.get("source")),
-                "from": v["name"]}
+        meta = {"name": name, "expect": cls, "result": c, "python": py}
+        if sum(1 for o in ops if "op" in o) <= MAX_OPS_LISTED:
+            meta["ops"] = ops
+        else:
+            meta["ops_omitted"] = sum(1 for o in ops if "op" in o)
+        meta["provenance"] = PROVENANCE.get(v.get("source"), v.get("source"))
+        meta["from"] = v["name"]
         if buffers:
             meta["buffers"] = buffers
+        if extensions:
+            meta["extensions"] = [list(e) for e in extensions]
+        if c.get("t") == "error":
+            # where it fails: the opcode the pure-Python unpickler raised in, checked
+            # against genops (scripts/check_corpus_cells.py counts n_ cases by it)
+            fa = cc.failing_opcode(data, buffers, extensions)
+            if fa:
+                meta["fails_at"] = fa
         if limit or cls == "i" and (c.get("type") in LIMIT_TYPES or py.get("type") in LIMIT_TYPES):
             meta["limit"] = True
-        if v.get("note"):
-            meta["note"] = v["note"]
+        note = v.get("note", "")
+        if dependent:
+            what = "; ".join(GLOBAL_MUTATION_NOTES[h] for h in hooks) or "a mutation of a bare global"
+            note = (note + "; " if note else "") + SANDBOX_NOTE.format(cls=sandbox_cls + "_") + \
+                f"a global that accepts every mutation gives {classes['accepting']}_ and one that rejects " \
+                f"every mutation gives {classes['rejecting']}_. {what}"
+        if note:
+            meta["note"] = note
         apply_versions(meta, outcomes)
         with open(os.path.join(args.out, name + ".pkl"), "wb") as f:
             f.write(data)
@@ -221,7 +282,7 @@ def main():
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump({"generator": "scripts/gen_corpus.py", "python": sys.version,
                    "count": len(names), "counts": counts, "cases": names}, f, indent=0)
-    print(f"corpus: {len(names)} cases ({counts}) in {args.out}")
+    print(f"corpus: {len(names)} cases ({counts}) in {args.out}; {sandbox_dependent} made i_ as sandbox-dependent")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,9 @@ pub struct DecodeCase {
     pub genops: Option<J>,
     /// Whether CPython's answer was a limit (MemoryError, RecursionError, timeout).
     pub limit: bool,
+    /// The copyreg extension registry the case is loaded with, `(module, name, code)`
+    /// (`extensions` of a JSONL line or NAME.json; empty for most cases).
+    pub extensions: Vec<(String, String, i64)>,
 }
 
 /// An encode case: a document, a protocol and CPython's bytes.
@@ -90,6 +93,7 @@ pub fn decode_cases(root: &Path) -> Result<Vec<DecodeCase>, String> {
                 python: v.get("python").cloned(),
                 genops: v.get("genops").cloned(),
                 limit: v.get("limit").and_then(J::as_bool).unwrap_or(false),
+                extensions: crate::impls::corpus::extensions_of(v.get("extensions")),
             })
         })?;
     }
@@ -130,6 +134,7 @@ pub fn corpus_cases(root: &Path) -> Result<(Vec<DecodeCase>, Vec<String>), Strin
             c: c.result,
             python: Some(c.python),
             genops: Some(c.ops),
+            extensions: c.extensions,
         })
         .collect();
     Ok((cases, lost))

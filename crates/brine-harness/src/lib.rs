@@ -5,12 +5,14 @@
 //! - [`campaign`]: differential campaigns against another implementation's adapter.
 //! - [`findings`]: docs/findings.md from campaigns and the matrix.
 //! - [`coverage`]: which opcodes ran, per protocol, on success and error paths.
+//! - [`corpus_cells`]: which (opcode, protocol) cells the corpus alone reaches.
 //! - [`report`]: terminal, JSON, markdown and SVG output.
 //! - [`run`]: one conformance run over every check.
 #![deny(missing_docs)]
 
 pub mod campaign;
 pub mod cases;
+pub mod corpus_cells;
 pub mod coverage;
 pub mod findings;
 pub mod impls;

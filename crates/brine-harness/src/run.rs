@@ -250,18 +250,43 @@ fn lost(name: &str, why: &str) -> Finding {
     }
 }
 
-/// The load arguments a case declares: its buffers, and its copyreg extension registry. No
-/// case declares a registry yet, so it is the spec's default, empty; a case's own
-/// registry, once cases carry one, goes here and reaches both the codec and CPython.
+/// The load arguments a case declares: its buffers, and its copyreg extension registry
+/// (`extensions`; the spec's default is empty), which reaches both the codec and CPython.
 fn case_options(case: &DecodeCase) -> DecodeOptions {
-    DecodeOptions { buffers: case.buffers, ..Default::default() }
+    DecodeOptions {
+        buffers: case.buffers,
+        extensions: case.extensions.iter().map(|(m, n, c)| (*c, (m.clone(), n.clone()))).collect(),
+        ..Default::default()
+    }
+}
+
+/// [`Differential::check_batch`] for cases that declare an extension registry: each engine
+/// loads with the case's registry (the codec through `DecodeOptions::extensions`, CPython's
+/// unpicklers with copyreg's registry exactly that during the load), then the same verdicts.
+fn check_with_registry(diff: &brine_oracle::Differential, case: &DecodeCase) -> brine_oracle::differential::Check {
+    use brine_oracle::engine::{Engine, Input};
+    let input = [Input { name: &case.name, data: &case.pickle, buffers: case.buffers, extensions: &case.extensions }];
+    let codec = diff.codec.run_batch(&input).pop().map(|a| a.outcome).expect("one answer");
+    let c = diff.c.as_ref().and_then(|e| e.run_batch(&input).pop()).map(|a| a.outcome);
+    let py = diff.py.as_ref().and_then(|e| e.run_batch(&input).pop()).map(|a| a.outcome);
+    let codec_vs_c = c.as_ref().map(|c| brine_oracle::verdict::compare("codec", &codec, "cpython-c", c));
+    let c_vs_py = match (&c, &py) {
+        (Some(c), Some(p)) => Some(brine_oracle::verdict::compare("cpython-c", c, "cpython-py", p)),
+        _ => None,
+    };
+    brine_oracle::differential::Check { codec, c, py, codec_vs_c, c_vs_py }
 }
 
 fn check_decode_cases(cfg: &RunConfig, r: &mut Run, cases: &[DecodeCase], what: &str) {
     let pb = bar(cfg, cases.len() as u64, what);
     for chunk in cases.chunks(256) {
         let inputs: Vec<(&[u8], Option<usize>)> = chunk.iter().map(|c| (&c.pickle[..], c.buffers)).collect();
-        let checks = r.diff.check_batch(&inputs);
+        let mut checks = r.diff.check_batch(&inputs);
+        for (case, check) in chunk.iter().zip(checks.iter_mut()) {
+            if !case.extensions.is_empty() {
+                *check = check_with_registry(&r.diff, case);
+            }
+        }
         let mut dis = r.diff.check_genops_batch(&inputs.iter().map(|x| x.0).collect::<Vec<_>>()).into_iter();
         let options: Vec<DecodeOptions> = chunk.iter().map(case_options).collect();
         let mut globals = match &r.diff.c {
@@ -274,7 +299,7 @@ fn check_decode_cases(cfg: &RunConfig, r: &mut Run, cases: &[DecodeCase], what: 
             if let Some(theirs) = globals.next() {
                 check_globals(r, &name, case, opts, theirs);
             }
-            r.report.coverage.record(&case.pickle, &DecodeOptions { buffers: case.buffers, ..Default::default() });
+            r.report.coverage.record(&case.pickle, opts);
             match &check.codec_vs_c {
                 Some(v) => {
                     let v = if case.limit && v.is_disagreement() { Verdict::Poisoned(poison_of(v)) } else { v.clone() };

@@ -317,7 +317,7 @@ pub fn check_codec(root: &Path, version: &str, progress: bool) -> Result<CodecCh
     let pb = bar(progress, decode.len() as u64, &format!("{version} decode"));
     for case in &decode {
         let Some(theirs) = exp.decode_node(case, false) else { continue };
-        let ours = codec_outcome(&case.pickle, case.buffers, &[], python);
+        let ours = codec_outcome(&case.pickle, case.buffers, &case.extensions, python);
         let (bad, limit, v) = judge_decode(&ours, theirs);
         if bad && limit {
             r.decode.2 += 1;
@@ -1113,6 +1113,7 @@ mod tests {
             python: Some(err("ValueError")),
             genops: None,
             limit: false,
+            extensions: vec![],
         };
         let mut e = Expectations::default();
         assert_eq!(e.decode_node(&case, false), Some(&case.c));
