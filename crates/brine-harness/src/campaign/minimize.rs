@@ -10,7 +10,17 @@
 //! test is a round trip to an adapter process and a batch spreads over its workers.
 
 /// A reduction pass: the smaller candidates it proposes for a pickle.
-type Pass = fn(&[u8]) -> Vec<Vec<u8>>;
+type Pass = fn(&[u8], usize) -> Vec<Vec<u8>>;
+
+/// How many candidates a pass may make from a `len`-byte pickle: each is a copy of about
+/// that size, and some passes are quadratic (ddmin makes two per byte, hoisting pairs every
+/// subtree with each one inside it), which for a 64 KiB mutated pickle asked for gigabytes
+/// (a campaign process was killed at 23 GB). At most 64 MiB of copies per pass; the
+/// passes make their coarse candidates first, and the loop restarts on the smaller pickle
+/// after any success, so the fine ones come when they are cheap.
+fn max_candidates(len: usize) -> usize {
+    ((64usize << 20) / len.max(1)).clamp(256, 1 << 16)
+}
 
 /// Candidates tested per round trip: enough to keep every adapter worker busy, few enough
 /// that the first success is not paid for by many wasted tests.
@@ -31,7 +41,7 @@ pub fn minimize(
     let passes: [Pass; 5] = [subtree_candidates, truncations, op_deletions, arg_shrinks, ddmin_candidates];
     'outer: while spent < budget {
         for pass in passes {
-            let mut cands = pass(&best);
+            let mut cands = pass(&best, max_candidates(best.len()));
             cands.retain(|c| c.len() < best.len());
             for chunk in cands.chunks(CHUNK) {
                 if spent >= budget || std::time::Instant::now() >= deadline {
@@ -52,10 +62,11 @@ pub fn minimize(
 }
 
 /// Every prefix ending at an opcode boundary, closed with STOP, shortest first.
-fn truncations(b: &[u8]) -> Vec<Vec<u8>> {
+fn truncations(b: &[u8], max: usize) -> Vec<Vec<u8>> {
     let d = brine_codec::dis::genops(b);
     d.ops
         .iter()
+        .take(max)
         .map(|o| {
             let mut v = b[..o.pos].to_vec();
             v.push(b'.');
@@ -65,19 +76,22 @@ fn truncations(b: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// The pickle without one of its opcodes (or its unparsed tail), largest removals first.
-fn op_deletions(b: &[u8]) -> Vec<Vec<u8>> {
+fn op_deletions(b: &[u8], max: usize) -> Vec<Vec<u8>> {
     let mut spans = op_spans(b);
     spans.sort_by_key(|&(s, e)| std::cmp::Reverse(e - s));
-    spans.into_iter().map(|(s, e)| cut(b, s, e)).collect()
+    spans.into_iter().take(max).map(|(s, e)| cut(b, s, e)).collect()
 }
 
 /// Length-prefixed arguments (strs, bytes) with part of their payload removed and the length
 /// rewritten: halves, then quarters, ... down to single bytes, at most 64 per opcode.
-fn arg_shrinks(b: &[u8]) -> Vec<Vec<u8>> {
+fn arg_shrinks(b: &[u8], max: usize) -> Vec<Vec<u8>> {
     use brine_codec::opcodes::ArgKind;
     let d = brine_codec::dis::genops(b);
     let mut out = vec![];
     for op in &d.ops {
+        if out.len() >= max {
+            break;
+        }
         let Some(info) = op.op.info() else { continue };
         let width = match info.arg {
             ArgKind::String1 | ArgKind::Bytes1 | ArgKind::UnicodeString1 => 1,
@@ -119,11 +133,12 @@ fn arg_shrinks(b: &[u8]) -> Vec<Vec<u8>> {
 
 /// ddmin's complements: the pickle without one chunk, chunks of half its length, then a
 /// quarter, ... down to single bytes.
-fn ddmin_candidates(b: &[u8]) -> Vec<Vec<u8>> {
+fn ddmin_candidates(b: &[u8], max: usize) -> Vec<Vec<u8>> {
     let mut out = vec![];
     let mut size = b.len().div_ceil(2);
-    while size >= 1 {
-        out.extend((0..b.len().div_ceil(size)).map(|i| cut(b, i * size, ((i + 1) * size).min(b.len()))));
+    while size >= 1 && out.len() < max {
+        let room = max - out.len();
+        out.extend((0..b.len().div_ceil(size)).take(room).map(|i| cut(b, i * size, ((i + 1) * size).min(b.len()))));
         if size == 1 {
             break;
         }
@@ -134,7 +149,7 @@ fn ddmin_candidates(b: &[u8]) -> Vec<Vec<u8>> {
 
 /// Candidates replacing one subtree (a run of opcodes leaving one item) by `NONE` or by a
 /// subtree inside it, smallest results first.
-fn subtree_candidates(b: &[u8]) -> Vec<Vec<u8>> {
+fn subtree_candidates(b: &[u8], cap: usize) -> Vec<Vec<u8>> {
     use brine_codec::opcodes::Pops;
     let d = brine_codec::dis::genops(b);
     let ops = &d.ops;
@@ -193,17 +208,23 @@ fn subtree_candidates(b: &[u8]) -> Vec<Vec<u8>> {
     }
     let bytes_of = |(s, e): (usize, usize)| (ops[s].pos, end(e));
     let mut cands = vec![];
-    for &d in &drops {
+    for &d in drops.iter().take(cap) {
         let (s, e) = bytes_of(d);
         cands.push(cut(b, s, e));
     }
     for &t in &trees {
+        if cands.len() >= cap {
+            break;
+        }
         let (s, e) = bytes_of(t);
         let mut none = b[..s].to_vec();
         none.push(b'N');
         none.extend_from_slice(&b[e..]);
         cands.push(none);
         for &inner in trees.iter().filter(|&&u| u != t && u.0 >= t.0 && u.1 <= t.1) {
+            if cands.len() >= cap {
+                break;
+            }
             let (is, ie) = bytes_of(inner);
             let mut hoisted = b[..s].to_vec();
             hoisted.extend_from_slice(&b[is..ie]);
@@ -254,6 +275,33 @@ fn op_spans(b: &[u8]) -> Vec<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A 64 KiB pickle of 20,000 nested subtrees: every pass's candidates together stay
+    /// within 64 MiB (unbounded, ddmin alone made 8 GB of copies and hoisting far more).
+    #[test]
+    fn candidates_of_a_big_pickle_are_bounded() {
+        let mut b = vec![0x80, 2];
+        for _ in 0..10_000 {
+            b.extend_from_slice(b"(K\x01");
+        }
+        for _ in 0..10_000 {
+            b.push(b't');
+        }
+        b.push(b'.');
+        let passes: [(&str, Pass); 5] = [
+            ("subtree", subtree_candidates),
+            ("truncations", truncations),
+            ("op_deletions", op_deletions),
+            ("arg_shrinks", arg_shrinks),
+            ("ddmin", ddmin_candidates),
+        ];
+        for (name, pass) in passes {
+            let cands = pass(&b, max_candidates(b.len()));
+            let bytes: usize = cands.iter().map(Vec::len).sum();
+            assert!(bytes <= (64 << 20) + b.len(), "{name}: {} candidates, {bytes} bytes", cands.len());
+        }
+        assert!(!ddmin_candidates(&b, max_candidates(b.len())).is_empty());
+    }
 
     fn far() -> std::time::Instant {
         std::time::Instant::now() + std::time::Duration::from_secs(3600)
