@@ -215,8 +215,8 @@ class ToNode:
             return self.obj("call", self.gl("datetime", "timedelta"),
                             [{"t": "int", "v": str(x)} for x in v])
         if key == "@dec":
-            return self.obj("call", self.gl("decimal", "Decimal"),
-                            [{"t": "str", "v": str(decimal.Decimal(v))}])
+            decimal.Decimal(v)  # only a number the model could have read is a value
+            return self.obj("call", self.gl("decimal", "Decimal"), [{"t": "str", "v": v}])
         if key == "@uuid":
             state = {"t": "dict", "items": [[{"t": "str", "v": "int"},
                                              {"t": "int", "v": str(uuid.UUID(v).int)}]]}
@@ -267,7 +267,14 @@ class ToNode:
             if key == "@ref":
                 return {"t": "object", "new": {"persid": self.node(x)}, "ops": []}
             if key in ("@dt", "@date", "@time", "@td", "@dec", "@uuid"):
-                return self.known(key, x)
+                try:
+                    return self.known(key, x)
+                except (ValueError, TypeError, ArithmeticError) as e:
+                    # A marker whose payload Python cannot rebuild (Decimal(''), an
+                    # out-of-range date): the model holds no value to write as a node, which
+                    # is no crash of the implementation. (decimal.InvalidOperation is an
+                    # ArithmeticError.)
+                    raise NoNode("%s %r: %s" % (key, x, e))
             if key in ("@pkl", "@ns", "@tz"):
                 raise NoNode(key)
         elif "@cls" in keys and "@s" in keys and keys <= {"@cls", "@s", "@items", "@appends"}:
