@@ -473,12 +473,11 @@ impl Worker {
         };
         std::thread::sleep(Duration::from_millis(20)); // let the stderr reader catch up
         let err = String::from_utf8_lossy(&self.stderr.lock().unwrap()).to_string();
-        let tail: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-        let tail = tail[tail.len().saturating_sub(3)..].join(" | ");
+        let tail = process::stderr_summary(&err);
         if tail.is_empty() {
             format!("{what}: {how}")
         } else {
-            format!("{what}: {how}; stderr: {}", tail.chars().take(300).collect::<String>())
+            format!("{what}: {how}; stderr: {tail}")
         }
     }
 

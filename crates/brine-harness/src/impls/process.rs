@@ -50,20 +50,48 @@ pub const MAX_STDOUT: usize = 256 << 20;
 /// Only the tail of stderr is kept.
 pub const MAX_STDERR: usize = 16 << 10;
 
-impl Output {
-    /// The stderr tail as one line of text, for reports.
-    pub fn stderr_line(&self) -> String {
-        let s = String::from_utf8_lossy(&self.stderr);
-        let s: Vec<&str> = s.lines().filter(|l| !l.trim().is_empty()).collect();
-        let tail = s.iter().rev().take(3).rev().cloned().collect::<Vec<_>>().join(" | ");
-        if tail.len() > 300 {
-            format!(
-                "...{}",
-                &tail[tail.char_indices().nth(tail.chars().count().saturating_sub(297)).map_or(0, |c| c.0)..]
-            )
+/// Whether a stderr line is where a crash says what it was: a Go or Rust panic, a fatal
+/// runtime error, a Python or Java exception, a sanitizer's report.
+fn is_headline(l: &str) -> bool {
+    let l = l.trim_start();
+    l.starts_with("panic:")
+        || l.starts_with("fatal error:")
+        || (l.starts_with("thread '") && l.contains("panicked"))
+        || l.starts_with("Exception in thread")
+        || l.starts_with("==") && l.contains("ERROR:")
+        || l.split(':').next().is_some_and(|w| !w.contains(' ') && (w.ends_with("Error") || w.ends_with("Exception")))
+}
+
+/// A process's stderr as one line for reports: its last three non-empty lines, after the
+/// first headline line ([`is_headline`]) when that is further up (a Go panic's trace ends
+/// in the caller's frames, far below the line that names the panic). At most about 300
+/// characters, the headline kept whole.
+pub fn stderr_summary(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail_from = lines.len().saturating_sub(3);
+    let tail = lines[tail_from..].join(" | ");
+    let head = lines[..tail_from].iter().find(|l| is_headline(l)).map(|l| l.trim());
+    let clip = |t: &str, n: usize| -> String {
+        let count = t.chars().count();
+        if count > n {
+            format!("...{}", t.chars().skip(count - n.saturating_sub(3)).collect::<String>())
         } else {
-            tail
+            t.to_string()
         }
+    };
+    match head {
+        Some(h) => {
+            let h: String = h.chars().take(200).collect();
+            format!("{h} | ... | {}", clip(&tail, 300usize.saturating_sub(h.chars().count()).max(60)))
+        }
+        None => clip(&tail, 300),
+    }
+}
+
+impl Output {
+    /// The stderr tail as one line of text, for reports (see [`stderr_summary`]).
+    pub fn stderr_line(&self) -> String {
+        stderr_summary(&String::from_utf8_lossy(&self.stderr))
     }
 
     /// "exit 3", "signal 11 (SIGSEGV)", "timeout" ...
@@ -218,6 +246,21 @@ fn read_capped(r: &mut impl Read, cap: usize, tail: bool) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stderr_summary_keeps_the_headline() {
+        let go = "panic: runtime error: index out of range [0] with length 0\n\ngoroutine 1 [running]:\ngithub.com/x.f(...)\n\t/src/x.go:385\nmain.main()\n\t/adapter/main.go:424 +0x8b1\n";
+        let s = stderr_summary(go);
+        assert!(s.starts_with("panic: runtime error: index out of range"), "{s}");
+        assert!(s.ends_with("main.main() | /adapter/main.go:424 +0x8b1") || s.contains("main.go:424"), "{s}");
+        let py = "Traceback (most recent call last):\n  File \"a.py\", line 1, in <module>\n    f()\n  File \"a.py\", line 2, in f\nValueError: bad\n";
+        // The exception line is among the last three: the tail alone says it.
+        assert_eq!(stderr_summary(py), "    f() |   File \"a.py\", line 2, in f | ValueError: bad");
+        let rust = "thread 'main' panicked at src/lib.rs:10:5:\nattempt to subtract with overflow\nnote: run with `RUST_BACKTRACE=1`\nstack backtrace:\n   0: x\n   1: y\n";
+        assert!(stderr_summary(rust).starts_with("thread 'main' panicked at src/lib.rs:10:5:"), "{}", stderr_summary(rust));
+        assert_eq!(stderr_summary("one\ntwo\n"), "one | two");
+        assert!(stderr_summary(&"x".repeat(1000)).chars().count() <= 300);
+    }
 
     fn go(cmd: &str, input: &[u8], timeout_ms: u64) -> Output {
         let limits = Limits { timeout: Duration::from_millis(timeout_ms), memory_mb: 1024 };
