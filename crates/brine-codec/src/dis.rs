@@ -6,7 +6,7 @@
 //! Streams stop at the first STOP, like genops.
 
 use crate::json::write::{float_repr, write_json_str};
-use crate::opcodes::{ArgKind, Opcode};
+use crate::opcodes::{split_arg, ArgError, ArgKind, Layout, Opcode};
 use crate::pytext::{self, PyInt};
 use std::fmt::Write;
 
@@ -71,54 +71,6 @@ fn verr<T>(m: impl Into<String>) -> R<T> {
     Err(("ValueError", m.into()))
 }
 
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> &'a [u8] {
-        let n = n.min(self.data.len() - self.pos);
-        let s = &self.data[self.pos..self.pos + n];
-        self.pos += n;
-        s
-    }
-    fn fixed(&mut self, n: usize, what: &str) -> R<&'a [u8]> {
-        let s = self.take(n);
-        if s.len() != n {
-            return verr(format!("not enough data in stream to read {what}"));
-        }
-        Ok(s)
-    }
-    fn uint(&mut self, n: usize, what: &str) -> R<u64> {
-        let s = self.fixed(n, what)?;
-        let mut x = 0u64;
-        for (i, &b) in s.iter().enumerate() {
-            x |= (b as u64) << (8 * i);
-        }
-        Ok(x)
-    }
-    fn int4(&mut self) -> R<i64> {
-        Ok(self.uint(4, "int4")? as u32 as i32 as i64)
-    }
-    /// `f.readline()` then the newline check.
-    fn line(&mut self, what: &str) -> R<&'a [u8]> {
-        let rest = &self.data[self.pos..];
-        match rest.iter().position(|&b| b == b'\n') {
-            Some(i) => {
-                self.pos += i + 1;
-                Ok(&rest[..i])
-            }
-            None => {
-                self.pos = self.data.len();
-                verr(format!("no newline found when trying to read {what}"))
-            }
-        }
-    }
-    fn counted(&mut self, n: u64, what: &str) -> R<&'a [u8]> {
-        let s = self.take(n.min(usize::MAX as u64) as usize);
-        if s.len() as u64 != n {
-            return verr(format!("expected {n} bytes in a {what}, but only {} remain", s.len()));
-        }
-        Ok(s)
-    }
-}
-
 /// `codecs.escape_decode(data)[0].decode("ascii")`.
 fn escape_ascii(data: &[u8]) -> R<Vec<u8>> {
     let d = pytext::bytes_decode_escape(data).map_err(|e| ("ValueError", format!("{e:?}")))?;
@@ -128,9 +80,8 @@ fn escape_ascii(data: &[u8]) -> R<Vec<u8>> {
     Ok(d)
 }
 
-/// pickletools' `read_stringnl(f, decode=True, stripquotes)`.
-fn read_stringnl(r: &mut Reader, stripquotes: bool) -> R<Vec<u8>> {
-    let mut data = r.line("stringnl")?;
+/// pickletools' `read_stringnl(f, decode=True, stripquotes)` of a line (newline dropped).
+fn stringnl(mut data: &[u8], stripquotes: bool) -> R<Vec<u8>> {
     if stripquotes {
         let q = match data.first() {
             Some(&q @ (b'"' | b'\'')) => q,
@@ -151,118 +102,111 @@ fn int_arg(b: &[u8]) -> R<Arg> {
     }
 }
 
+/// A line without its newline.
+fn text(line: &[u8]) -> &[u8] {
+    &line[..line.len() - 1]
+}
+
+/// The pickletools reader of an integer of `width` bytes (a fixed argument or a length).
+fn int_reader(width: usize, signed: bool) -> &'static str {
+    match (width, signed) {
+        (1, _) => "uint1",
+        (2, _) => "uint2",
+        (4, true) => "int4",
+        (4, false) => "uint4",
+        _ => "uint8",
+    }
+}
+
+/// genops' error for an argument [`split_arg`] could not find, as pickletools words it.
+fn arg_error(kind: ArgKind, e: ArgError, start: usize, data_len: usize) -> (&'static str, String) {
+    let name = kind.name();
+    let m = match (e, kind.layout()) {
+        (ArgError::Truncated { .. }, Layout::Fixed { .. }) => format!("not enough data in stream to read {name}"),
+        // The length itself ran out.
+        (ArgError::Truncated { at, .. }, Layout::Counted { width, signed }) if at == start => {
+            format!("not enough data in stream to read {}", int_reader(width as usize, signed))
+        }
+        (ArgError::Truncated { .. }, _) if matches!(kind, ArgKind::Long1 | ArgKind::Long4) => {
+            format!("not enough data in stream to read {name}")
+        }
+        (ArgError::Truncated { at, needed }, _) => {
+            format!("expected {needed} bytes in a {name}, but only {} remain", data_len - at)
+        }
+        (ArgError::NegativeLength(n), _) => format!("{name} byte count < 0: {n}"),
+        (ArgError::AboveMaxsize(n), _) => format!("{name} byte count > sys.maxsize: {n}"),
+        (ArgError::NoNewline { .. }, _) => {
+            let what = if kind == ArgKind::UnicodeStringNl { "unicodestringnl" } else { "stringnl" };
+            format!("no newline found when trying to read {what}")
+        }
+    };
+    ("ValueError", m)
+}
+
 fn read_arg(r: &mut Reader, kind: ArgKind) -> R<Arg> {
+    let layout = kind.layout();
+    let a = match split_arg(r.data, r.pos, layout) {
+        Ok(a) => a,
+        Err(e) => {
+            // GLOBAL/INST: genops decodes the first line before it reads the second.
+            if let (ArgError::NoNewline { at }, ArgKind::StringNlNoescapePair) = (e, kind) {
+                if at > r.pos {
+                    stringnl(text(&r.data[r.pos..at]), false)?;
+                }
+            }
+            let err = arg_error(kind, e, r.pos, r.data.len());
+            r.pos = r.data.len();
+            return Err(err);
+        }
+    };
+    r.pos = a.end;
+    let int = |b: &[u8]| -> PyInt {
+        let v = layout.int_value(b);
+        match i64::try_from(v) {
+            Ok(i) => PyInt::Small(i),
+            Err(_) => PyInt::Big(v.into()),
+        }
+    };
     Ok(match kind {
         ArgKind::None => Arg::None,
-        ArgKind::Uint1 => Arg::Int(PyInt::Small(r.uint(1, "uint1")? as i64)),
-        ArgKind::Uint2 => Arg::Int(PyInt::Small(r.uint(2, "uint2")? as i64)),
-        ArgKind::Int4 => Arg::Int(PyInt::Small(r.int4()?)),
-        ArgKind::Uint4 => Arg::Int(PyInt::Small(r.uint(4, "uint4")? as i64)),
-        ArgKind::Uint8 => {
-            let v = r.uint(8, "uint8")?;
-            Arg::Int(match i64::try_from(v) {
-                Ok(i) => PyInt::Small(i),
-                Err(_) => PyInt::Big(v.into()),
-            })
-        }
-        ArgKind::StringNl => Arg::Str(read_stringnl(r, true)?),
-        ArgKind::StringNlNoescape => Arg::Str(read_stringnl(r, false)?),
+        ArgKind::Uint1 | ArgKind::Uint2 | ArgKind::Int4 | ArgKind::Uint4 | ArgKind::Uint8 => Arg::Int(int(a.bytes)),
+        ArgKind::StringNl => Arg::Str(stringnl(text(a.bytes), true)?),
+        ArgKind::StringNlNoescape => Arg::Str(stringnl(text(a.bytes), false)?),
         ArgKind::StringNlNoescapePair => {
-            let mut a = read_stringnl(r, false)?;
-            let b = read_stringnl(r, false)?;
-            a.push(b' ');
-            a.extend_from_slice(&b);
-            Arg::Str(a)
+            let mut m = stringnl(text(a.bytes), false)?;
+            let n = stringnl(text(a.second), false)?;
+            m.push(b' ');
+            m.extend_from_slice(&n);
+            Arg::Str(m)
         }
-        ArgKind::String1 => {
-            let n = r.uint(1, "uint1")?;
-            Arg::Str(pytext::latin1_decode(r.counted(n, "string1")?))
-        }
-        ArgKind::String4 => {
-            let n = r.int4()?;
-            if n < 0 {
-                return verr(format!("string4 byte count < 0: {n}"));
-            }
-            Arg::Str(pytext::latin1_decode(r.counted(n as u64, "string4")?))
-        }
-        ArgKind::Bytes1 => {
-            let n = r.uint(1, "uint1")?;
-            Arg::Bytes(r.counted(n, "bytes1")?.to_vec())
-        }
-        ArgKind::Bytes4 => {
-            let n = r.uint(4, "uint4")?;
-            Arg::Bytes(r.counted(n, "bytes4")?.to_vec())
-        }
-        ArgKind::Bytes8 | ArgKind::Bytearray8 => {
-            let n = r.uint(8, "uint8")?;
-            if n > i64::MAX as u64 {
-                return verr(format!("bytes8 byte count > sys.maxsize: {n}"));
-            }
-            let b = r.counted(n, "bytes8")?.to_vec();
-            if kind == ArgKind::Bytearray8 {
-                Arg::ByteArray(b)
-            } else {
-                Arg::Bytes(b)
-            }
-        }
-        ArgKind::UnicodeStringNl => {
-            let l = r.line("unicodestringnl")?;
-            Arg::Str(pytext::raw_unicode_escape_decode(l).map_err(|m| ("UnicodeDecodeError", m.to_string()))?)
-        }
+        ArgKind::String1 | ArgKind::String4 => Arg::Str(pytext::latin1_decode(a.bytes)),
+        ArgKind::Bytes1 | ArgKind::Bytes4 | ArgKind::Bytes8 => Arg::Bytes(a.bytes.to_vec()),
+        ArgKind::Bytearray8 => Arg::ByteArray(a.bytes.to_vec()),
+        ArgKind::UnicodeStringNl => Arg::Str(
+            pytext::raw_unicode_escape_decode(text(a.bytes)).map_err(|m| ("UnicodeDecodeError", m.to_string()))?,
+        ),
         ArgKind::UnicodeString1 | ArgKind::UnicodeString4 | ArgKind::UnicodeString8 => {
-            let (w, what) = match kind {
-                ArgKind::UnicodeString1 => (1, "unicodestring1"),
-                ArgKind::UnicodeString4 => (4, "unicodestring4"),
-                _ => (8, "unicodestring8"),
-            };
-            let n = r.uint(w, if w == 1 { "uint1" } else if w == 4 { "uint4" } else { "uint8" })?;
-            if n > i64::MAX as u64 {
-                return verr(format!("{what} byte count > sys.maxsize: {n}"));
-            }
-            let b = r.counted(n, what)?;
-            if !pytext::utf8_surrogatepass_ok(b) {
+            if !pytext::utf8_surrogatepass_ok(a.bytes) {
                 return Err(("UnicodeDecodeError", "'utf-8' codec can't decode bytes".into()));
             }
-            Arg::Str(b.to_vec())
+            Arg::Str(a.bytes.to_vec())
         }
-        ArgKind::DecimalNlShort => {
-            let l = r.line("stringnl")?;
-            match l {
-                b"00" => Arg::Bool(false),
-                b"01" => Arg::Bool(true),
-                _ => int_arg(l)?,
-            }
-        }
+        ArgKind::DecimalNlShort => match text(a.bytes) {
+            b"00" => Arg::Bool(false),
+            b"01" => Arg::Bool(true),
+            l => int_arg(l)?,
+        },
         ArgKind::DecimalNlLong => {
-            let l = r.line("stringnl")?;
+            let l = text(a.bytes);
             int_arg(l.strip_suffix(b"L").unwrap_or(l))?
         }
-        ArgKind::FloatNl => {
-            let l = r.line("stringnl")?;
-            match pytext::py_float_from_bytes(l) {
-                Ok(f) => Arg::Float(f),
-                Err(_) => return verr("could not convert string to float"),
-            }
-        }
-        ArgKind::Float8 => {
-            let s = r.fixed(8, "float8")?;
-            Arg::Float(f64::from_be_bytes(s.try_into().unwrap()))
-        }
+        ArgKind::FloatNl => match pytext::py_float_from_bytes(text(a.bytes)) {
+            Ok(f) => Arg::Float(f),
+            Err(_) => return verr("could not convert string to float"),
+        },
+        ArgKind::Float8 => Arg::Float(f64::from_be_bytes(a.bytes.try_into().expect("the table's width"))),
         ArgKind::Long1 | ArgKind::Long4 => {
-            let n = if kind == ArgKind::Long1 {
-                r.uint(1, "uint1")? as i64
-            } else {
-                let n = r.int4()?;
-                if n < 0 {
-                    return verr(format!("long4 byte count < 0: {n}"));
-                }
-                n
-            };
-            let s = r.take(n as usize);
-            if s.len() as i64 != n {
-                return verr("not enough data in stream to read long");
-            }
-            let b = num_bigint::BigInt::from_signed_bytes_le(s);
+            let b = num_bigint::BigInt::from_signed_bytes_le(a.bytes);
             Arg::Int(match i64::try_from(&b) {
                 Ok(i) => PyInt::Small(i),
                 Err(_) => PyInt::Big(b),
@@ -397,7 +341,7 @@ impl Disassembly {
             if o.op == Opcode::MEMOIZE {
                 note = Some(format!("(as {memo_len})"));
             }
-            if matches!(o.op, Opcode::MEMOIZE | Opcode::PUT | Opcode::BINPUT | Opcode::LONG_BINPUT) {
+            if info.writes_memo() {
                 memo_len += 1;
             }
             let _ = write!(out, "{:5}: {:<4} {}{}", o.pos, code, "    ".repeat(marks.len()), info.name);

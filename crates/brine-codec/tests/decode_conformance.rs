@@ -21,6 +21,8 @@ struct Case {
     c: J,
     genops: J,
     limit: bool,
+    /// The copyreg registry the case is loaded with: code -> (module, name).
+    extensions: std::collections::HashMap<i64, (String, String)>,
 }
 
 fn unhex(s: &str) -> Vec<u8> {
@@ -50,6 +52,15 @@ fn load_cases() -> Vec<Case> {
                 c: v["c"].clone(),
                 genops: v["genops"].clone(),
                 limit: v.get("limit").and_then(J::as_bool).unwrap_or(false),
+                extensions: v
+                    .get("extensions")
+                    .and_then(J::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .map(|e| (e[2].as_i64().unwrap(), (e[0].as_str().unwrap().to_string(), e[1].as_str().unwrap().to_string())))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             });
         }
     }
@@ -145,7 +156,7 @@ fn check(filter: impl Fn(&Case) -> bool + Send + 'static, min_cases: usize) {
         let mut failures = Vec::new();
         let (mut values, mut errors, mut limits) = (0, 0, 0);
         for case in cases.iter() {
-            let opts = DecodeOptions { buffers: case.buffers, ..Default::default() };
+            let opts = DecodeOptions { buffers: case.buffers, extensions: case.extensions.clone(), ..Default::default() };
             let r = decode_with(&case.pickle, &opts);
             let ours_text = json::result_to_json(&r);
             // Sharing every blob past the inline ones must not change a thing.

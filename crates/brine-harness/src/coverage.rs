@@ -6,17 +6,23 @@
 //! introduced at or before it; the target is every existing (opcode, protocol) cell reached
 //! on a success path, and every opcode that can fail reached on an error path.
 
-use brine_codec::opcodes::{Opcode, OPCODES};
+use brine_codec::opcodes::{Opcode, HIGHEST_PROTOCOL, OPCODES};
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
-/// Opcodes that cannot fail once read (no argument, no stack requirement).
-pub const CANNOT_FAIL: &[&str] = &["MARK", "NONE", "NEWTRUE", "NEWFALSE", "EMPTY_LIST", "EMPTY_DICT", "EMPTY_TUPLE", "EMPTY_SET"];
+/// Opcodes that cannot fail once read (no argument, no stack requirement, nothing else
+/// used: [`brine_codec::opcodes::OpInfo::cannot_fail`]), by name.
+pub static CANNOT_FAIL: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| OPCODES.iter().filter(|o| o.cannot_fail()).map(|o| o.name).collect());
+
+/// Protocols 0 to [`HIGHEST_PROTOCOL`]: the columns of the coverage tables.
+pub const PROTOCOLS: usize = HIGHEST_PROTOCOL as usize + 1;
 
 /// Counts per (opcode index, protocol).
 #[derive(Clone, Debug, Default)]
 pub struct Coverage {
     /// success[op index][protocol]: executions inside streams that decoded.
-    pub success: Vec<[u64; 6]>,
+    pub success: Vec<[u64; PROTOCOLS]>,
     /// Failures: (op index, protocol) -> exception class -> count.
     pub errors: BTreeMap<(usize, u8), BTreeMap<String, u64>>,
 }
@@ -24,7 +30,7 @@ pub struct Coverage {
 /// The protocol a stream is written in (see the module docs).
 pub fn stream_protocol(data: &[u8]) -> u8 {
     if data.len() >= 2 && data[0] == Opcode::PROTO.0 {
-        return data[1].min(5);
+        return data[1].min(HIGHEST_PROTOCOL);
     }
     let d = brine_codec::dis::genops(data);
     d.ops.iter().filter_map(|o| o.op.info()).map(|i| i.proto).max().unwrap_or(0).min(1)
@@ -33,7 +39,7 @@ pub fn stream_protocol(data: &[u8]) -> u8 {
 impl Coverage {
     /// Empty coverage for all 68 opcodes.
     pub fn new() -> Self {
-        Coverage { success: vec![[0; 6]; OPCODES.len()], errors: BTreeMap::new() }
+        Coverage { success: vec![[0; PROTOCOLS]; OPCODES.len()], errors: BTreeMap::new() }
     }
 
     /// Decodes `data` with counting and records what ran (and what failed, and how).
@@ -61,7 +67,7 @@ impl Coverage {
     /// Adds another run's counts.
     pub fn merge(&mut self, o: &Coverage) {
         for (a, b) in self.success.iter_mut().zip(&o.success) {
-            for p in 0..6 {
+            for p in 0..PROTOCOLS {
                 a[p] += b[p];
             }
         }
@@ -82,7 +88,7 @@ impl Coverage {
     pub fn missing_success(&self) -> Vec<(&'static str, u8)> {
         let mut out = vec![];
         for (i, info) in OPCODES.iter().enumerate() {
-            for p in info.proto..=5 {
+            for p in info.proto..=HIGHEST_PROTOCOL {
                 if self.success[i][p as usize] == 0 {
                     out.push((info.name, p));
                 }
@@ -97,7 +103,7 @@ impl Coverage {
             .iter()
             .enumerate()
             .filter(|(_, info)| !CANNOT_FAIL.contains(&info.name))
-            .filter(|(i, _)| (0..6).all(|p| self.error_count(*i, p) == 0))
+            .filter(|(i, _)| (0..=HIGHEST_PROTOCOL).all(|p| self.error_count(*i, p) == 0))
             .map(|(_, info)| info.name)
             .collect()
     }
@@ -105,7 +111,7 @@ impl Coverage {
     /// Fraction of existing cells reached on success paths, and of failable opcodes seen
     /// failing: the two numbers the checked-in floor guards.
     pub fn ratios(&self) -> (f64, f64) {
-        let cells: usize = OPCODES.iter().map(|o| 6 - o.proto as usize).sum();
+        let cells: usize = OPCODES.iter().map(|o| PROTOCOLS - o.proto as usize).sum();
         let failable = OPCODES.len() - CANNOT_FAIL.len();
         (
             1.0 - self.missing_success().len() as f64 / cells as f64,

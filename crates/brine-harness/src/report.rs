@@ -2,16 +2,20 @@
 //! report for machines, and a markdown report with an SVG heatmap of the coverage and
 //! every disagreement with its diff and a one-line command to reproduce it.
 
-use crate::coverage::{Coverage, CANNOT_FAIL};
+use crate::coverage::{Coverage, CANNOT_FAIL, PROTOCOLS};
 use crate::{Finding, RunReport};
-use brine_codec::opcodes::OPCODES;
+use brine_codec::opcodes::{HIGHEST_PROTOCOL, OPCODES};
 use serde_json::{json, Value as J};
 use std::fmt::Write;
 
 /// The coverage table for the terminal: one row per opcode, success/error counts per protocol.
 pub fn coverage_table(c: &Coverage) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{:<17} {:>5}  success by protocol 0..5          | errors by protocol 0..5", "opcode", "proto");
+    let _ = writeln!(
+        out,
+        "{:<17} {:>5}  success by protocol 0..{HIGHEST_PROTOCOL}          | errors by protocol 0..{HIGHEST_PROTOCOL}",
+        "opcode", "proto"
+    );
     for (i, info) in OPCODES.iter().enumerate() {
         let cell = |n: u64, exists: bool| {
             if !exists {
@@ -22,9 +26,9 @@ pub fn coverage_table(c: &Coverage) -> String {
                 format!("{:>5}", compact(n))
             }
         };
-        let s: String = (0..6u8).map(|p| cell(c.success[i][p as usize], p >= info.proto)).collect::<Vec<_>>().join(" ");
+        let s: String = (0..=HIGHEST_PROTOCOL).map(|p| cell(c.success[i][p as usize], p >= info.proto)).collect::<Vec<_>>().join(" ");
         let can_fail = !CANNOT_FAIL.contains(&info.name);
-        let e: String = (0..6u8)
+        let e: String = (0..=HIGHEST_PROTOCOL)
             .map(|p| if can_fail { cell(c.error_count(i, p), p >= info.proto) } else { "    .".to_string() })
             .collect::<Vec<_>>()
             .join(" ");
@@ -52,16 +56,16 @@ fn compact(n: u64) -> String {
 pub fn coverage_svg(c: &Coverage) -> String {
     let (cw, ch, left, top) = (34, 14, 130, 40);
     let n = OPCODES.len();
-    let width = left + 2 * 6 * cw + 40;
+    let width = left + 2 * PROTOCOLS * cw + 40;
     let height = top + n * ch + 30;
     let mut s = format!(
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="monospace" font-size="10">"#
     );
     let _ = write!(s, r#"<text x="{left}" y="14" font-size="12">success paths</text>"#);
-    let _ = write!(s, r#"<text x="{}" y="14" font-size="12">error paths</text>"#, left + 6 * cw + 20);
+    let _ = write!(s, r#"<text x="{}" y="14" font-size="12">error paths</text>"#, left + PROTOCOLS * cw + 20);
     for panel in 0..2 {
-        let x0 = left + panel * (6 * cw + 20);
-        for p in 0..6 {
+        let x0 = left + panel * (PROTOCOLS * cw + 20);
+        for p in 0..PROTOCOLS {
             let _ = write!(s, r#"<text x="{}" y="32">p{p}</text>"#, x0 + p * cw + 8);
         }
         for (i, info) in OPCODES.iter().enumerate() {
@@ -69,7 +73,7 @@ pub fn coverage_svg(c: &Coverage) -> String {
             if panel == 0 {
                 let _ = write!(s, r#"<text x="4" y="{}">{}</text>"#, y + 10, info.name);
             }
-            for p in 0..6u8 {
+            for p in 0..=HIGHEST_PROTOCOL {
                 let x = x0 + p as usize * cw;
                 let exists = p >= info.proto;
                 let can_fail = panel == 0 || !CANNOT_FAIL.contains(&info.name);
@@ -126,7 +130,7 @@ pub fn to_json(r: &RunReport) -> J {
         .iter()
         .enumerate()
         .map(|(i, info)| {
-            let errs: Vec<J> = (0..6u8)
+            let errs: Vec<J> = (0..=HIGHEST_PROTOCOL)
                 .map(|p| json!(r.coverage.errors.get(&(i, p)).cloned().unwrap_or_default()))
                 .collect();
             json!({"opcode": info.name, "byte": info.code.0, "proto": info.proto,

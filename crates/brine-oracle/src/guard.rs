@@ -23,7 +23,7 @@
 //! LONG_BINPUT index would have been used).
 
 use crate::engine::{error_outcome, Codec, Outcome, Poison, PoisonKind};
-use brine_codec::opcodes::{ArgKind, Opcode};
+use brine_codec::opcodes::{split_arg, ArgError, ArgKind, Layout, Opcode, Touches};
 use brine_codec::{Category, Decoded, Error, Obj, Value};
 use std::collections::HashMap;
 
@@ -62,63 +62,47 @@ pub fn prescan_at(data: &[u8], genops: bool) -> Option<(Option<usize>, Poison)> 
     let mut hashes: HashMap<u64, Vec<Vec<u8>>> = HashMap::new();
     let hazard = |at: usize, what: String| Some((Some(at), Poison::new(PoisonKind::Hazard, what)));
     let slow = |at: usize, what: String| Some((Some(at), Poison::new(PoisonKind::Time, what)));
-    'ops: while pos < data.len() {
+    while pos < data.len() {
         let start = pos;
         let op = Opcode(data[pos]);
         pos += 1;
         let Some(info) = op.info() else { break }; // an unknown opcode: C stops here
-        let uint = |p: usize, n: usize| -> Option<u64> {
-            let s = data.get(p..p + n)?;
-            Some(s.iter().rev().fold(0u64, |a, &b| (a << 8) | b as u64))
+        let layout = info.arg.layout();
+        let arg = match split_arg(data, pos, layout) {
+            Ok(a) => a,
+            // A counted body the C unpickler allocates before reading it.
+            Err(ArgError::Truncated { at, needed })
+                if !genops
+                    && at > pos
+                    && matches!(op, Opcode::BINBYTES | Opcode::BINBYTES8 | Opcode::BYTEARRAY8)
+                    && needed > ((data.len() - at) as u64).max(MAX_PREALLOC) =>
+            {
+                let rest = data.len() - at;
+                return hazard(start, format!(
+                    "{} declares {needed} bytes at byte {start} with {rest} left (allocated before reading)",
+                    info.name
+                ));
+            }
+            // Truncated, a negative length, no newline: C stops here.
+            Err(_) => break,
         };
-        match info.arg {
-            ArgKind::None => {}
-            ArgKind::Uint1 | ArgKind::Uint2 | ArgKind::Int4 | ArgKind::Uint4 | ArgKind::Uint8
-            | ArgKind::Float8 => {
-                let n = match info.arg {
-                    ArgKind::Uint1 => 1,
-                    ArgKind::Uint2 => 2,
-                    ArgKind::Int4 | ArgKind::Uint4 => 4,
-                    _ => 8,
-                };
-                let Some(v) = uint(pos, n) else { break }; // truncated: C stops here
-                if !genops && op == Opcode::LONG_BINPUT && v > MAX_PUT_INDEX {
+        pos = arg.end;
+        match layout {
+            Layout::None => {}
+            Layout::Fixed { .. } => {
+                if !genops && op == Opcode::LONG_BINPUT && layout.int_value(arg.bytes) > MAX_PUT_INDEX as i128 {
+                    let v = layout.int_value(arg.bytes);
                     return hazard(start, format!("LONG_BINPUT {v} at byte {start} (C memo array growth)"));
                 }
                 if op == Opcode::BINFLOAT {
-                    let f = f64::from_bits(u64::from_be_bytes(data[pos..pos + 8].try_into().unwrap()));
+                    let f = f64::from_be_bytes(arg.bytes.try_into().expect("the table's width"));
                     if let Some(m) = float_int_mag(f) {
                         note_int(&mut hashes, m.0, &m.1);
                     }
                 }
-                pos += n;
             }
-            ArgKind::Long1 | ArgKind::Long4 | ArgKind::String1 | ArgKind::String4 | ArgKind::Bytes1
-            | ArgKind::Bytes4 | ArgKind::Bytes8 | ArgKind::Bytearray8 | ArgKind::UnicodeString1
-            | ArgKind::UnicodeString4 | ArgKind::UnicodeString8 => {
-                let w = match info.arg {
-                    ArgKind::Long1 | ArgKind::String1 | ArgKind::Bytes1 | ArgKind::UnicodeString1 => 1,
-                    ArgKind::Bytes8 | ArgKind::Bytearray8 | ArgKind::UnicodeString8 => 8,
-                    _ => 4,
-                };
-                let Some(len) = uint(pos, w) else { break };
-                pos += w;
-                let rest = (data.len() - pos) as u64;
-                let signed4 = matches!(info.arg, ArgKind::Long4 | ArgKind::String4);
-                if signed4 && len >= 1 << 31 {
-                    break; // negative length: C raises before reading
-                }
-                let preallocs = matches!(op, Opcode::BINBYTES | Opcode::BINBYTES8 | Opcode::BYTEARRAY8);
-                if !genops && preallocs && len > rest.max(MAX_PREALLOC) && len <= i64::MAX as u64 {
-                    return hazard(start, format!(
-                        "{} declares {len} bytes at byte {start} with {rest} left (allocated before reading)",
-                        info.name
-                    ));
-                }
-                if len > rest {
-                    break; // truncated: C stops here
-                }
-                let body = &data[pos..pos + len as usize];
+            Layout::Counted { .. } => {
+                let len = arg.bytes.len() as u64;
                 if op == Opcode::LONG4 && len > MAX_LONG_BYTES {
                     return slow(
                         start,
@@ -126,23 +110,12 @@ pub fn prescan_at(data: &[u8], genops: bool) -> Option<(Option<usize>, Poison)> 
                     );
                 }
                 if matches!(op, Opcode::LONG1 | Opcode::LONG4) {
-                    let (neg, mag) = twos_complement_mag(body);
+                    let (neg, mag) = twos_complement_mag(arg.bytes);
                     note_int(&mut hashes, neg, &mag);
                 }
-                pos += len as usize;
             }
-            ArgKind::StringNl | ArgKind::StringNlNoescape | ArgKind::StringNlNoescapePair
-            | ArgKind::UnicodeStringNl | ArgKind::DecimalNlShort | ArgKind::DecimalNlLong
-            | ArgKind::FloatNl => {
-                let lines = if info.arg == ArgKind::StringNlNoescapePair { 2 } else { 1 };
-                let mut first: &[u8] = &[];
-                for i in 0..lines {
-                    let Some(nl) = data[pos..].iter().position(|&b| b == b'\n') else { break 'ops };
-                    if i == 0 {
-                        first = &data[pos..pos + nl];
-                    }
-                    pos += nl + 1;
-                }
+            Layout::Lines(_) => {
+                let first = &arg.bytes[..arg.bytes.len() - 1];
                 let decimal = matches!(info.arg, ArgKind::DecimalNlShort | ArgKind::DecimalNlLong);
                 if genops && decimal && first.len() > MAX_DECIMAL_LINE {
                     return slow(
@@ -267,38 +240,9 @@ pub fn count_repeats(data: &[u8]) -> usize {
         let op = Opcode(b);
         let Some(info) = op.info() else { break };
         pos += 1;
-        let fixed = |k: usize| -> Option<usize> { (data.len() - pos >= k).then_some(k) };
-        let len = |w: usize| -> Option<usize> {
-            let s = data.get(pos..pos + w)?;
-            let v = s.iter().rev().fold(0u64, |a, &x| (a << 8) | x as u64);
-            let v = usize::try_from(v).ok()?.checked_add(w)?;
-            (data.len() - pos >= v).then_some(v)
-        };
-        let skip = match info.arg {
-            ArgKind::None => Some(0),
-            ArgKind::Uint1 => fixed(1),
-            ArgKind::Uint2 => fixed(2),
-            ArgKind::Int4 | ArgKind::Uint4 => fixed(4),
-            ArgKind::Uint8 | ArgKind::Float8 => fixed(8),
-            ArgKind::Long1 | ArgKind::String1 | ArgKind::Bytes1 | ArgKind::UnicodeString1 => len(1),
-            ArgKind::Long4 | ArgKind::String4 | ArgKind::Bytes4 | ArgKind::UnicodeString4 => len(4),
-            ArgKind::Bytes8 | ArgKind::Bytearray8 | ArgKind::UnicodeString8 => len(8),
-            _ => {
-                let lines = if info.arg == ArgKind::StringNlNoescapePair { 2 } else { 1 };
-                let mut p = pos;
-                let mut ok = true;
-                for _ in 0..lines {
-                    match data[p..].iter().position(|&c| c == b'\n') {
-                        Some(i) => p += i + 1,
-                        None => ok = false,
-                    }
-                }
-                ok.then(|| p - pos)
-            }
-        };
-        let Some(skip) = skip else { break };
-        pos += skip;
-        if matches!(op, Opcode::GET | Opcode::BINGET | Opcode::LONG_BINGET | Opcode::DUP) {
+        let Ok(arg) = split_arg(data, pos, info.arg.layout()) else { break };
+        pos = arg.end;
+        if info.touches == Touches::MemoGet || op == Opcode::DUP {
             n += 1;
         }
         if op == Opcode::STOP {
@@ -488,6 +432,46 @@ fn heap_before(codec: &Codec, data: &[u8], offset: usize, buffers: Option<usize>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The opcode table's argument layouts are pickletools' ArgumentDescriptors, as the
+    /// embedded CPython has them: `n` >= 0 is a fixed width (int4 the one signed), -1 a
+    /// line (two for `stringnl_noescape_pair`, whose reader reads two), -2/-3/-4/-5 a
+    /// length of 1 / 4 signed / 4 / 8 bytes.
+    #[cfg(feature = "cpython")]
+    #[test]
+    fn layouts_are_pickletools_descriptors() {
+        use pyo3::prelude::*;
+        let Some(interp) = crate::cpython::interpreter() else { return };
+        let descriptors: Vec<(String, Option<(String, i64)>)> = interp.run(|py, _sb| {
+            let ops = py.import("pickletools").unwrap().getattr("opcodes").unwrap();
+            ops.try_iter()
+                .unwrap()
+                .map(|op| {
+                    let op = op.unwrap();
+                    let name: String = op.getattr("name").unwrap().extract().unwrap();
+                    let arg = op.getattr("arg").unwrap();
+                    let arg = (!arg.is_none())
+                        .then(|| (arg.getattr("name").unwrap().extract().unwrap(), arg.getattr("n").unwrap().extract().unwrap()));
+                    (name, arg)
+                })
+                .collect()
+        });
+        assert_eq!(descriptors.len(), brine_codec::OPCODES.len());
+        for (name, arg) in descriptors {
+            let info = Opcode::from_name(&name).unwrap().info().unwrap();
+            let expected = match &arg {
+                None => Layout::None,
+                Some((a, -1)) => Layout::Lines(if a == "stringnl_noescape_pair" { 2 } else { 1 }),
+                Some((_, -2)) => Layout::Counted { width: 1, signed: false },
+                Some((_, -3)) => Layout::Counted { width: 4, signed: true },
+                Some((_, -4)) => Layout::Counted { width: 4, signed: false },
+                Some((_, -5)) => Layout::Counted { width: 8, signed: false },
+                Some((a, n)) => Layout::Fixed { width: *n as u8, signed: a.starts_with("int") },
+            };
+            assert_eq!(info.arg.layout(), expected, "{name}");
+            assert_eq!(arg.map(|a| a.0).as_deref().unwrap_or("none"), info.arg.name(), "{name}");
+        }
+    }
 
     #[test]
     fn memo_and_prealloc_hazards() {

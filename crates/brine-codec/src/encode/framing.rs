@@ -20,8 +20,8 @@ use crate::opcodes::Opcode;
 pub(crate) const FRAME_SIZE_TARGET: usize = 64 * 1024;
 /// `FRAME_SIZE_MIN`: smaller frames get no FRAME header.
 const FRAME_SIZE_MIN: usize = 4;
-/// `FRAME_HEADER_SIZE`: the FRAME opcode and its 8-byte length.
-const FRAME_HEADER_SIZE: usize = 9;
+/// `FRAME_HEADER_SIZE`: the FRAME opcode and its length.
+const FRAME_HEADER_SIZE: usize = 1 + Opcode::FRAME.layout().width();
 const NO_FRAME: usize = usize::MAX;
 
 /// The pickle being written; `'h` is the value's heap, which large payloads may be lent from.
@@ -138,8 +138,7 @@ impl<'h> Output<'h> {
         let start = self.frame_start;
         let len = self.buf.len() - start - FRAME_HEADER_SIZE;
         if len >= FRAME_SIZE_MIN {
-            self.buf[start] = Opcode::FRAME.0;
-            self.buf[start + 1..start + FRAME_HEADER_SIZE].copy_from_slice(&(len as u64).to_le_bytes());
+            self.buf[start..start + FRAME_HEADER_SIZE].copy_from_slice(&header!(FRAME, len));
         } else {
             self.buf.drain(start..start + FRAME_HEADER_SIZE);
         }

@@ -30,8 +30,8 @@ pub(crate) fn write_bool(out: &mut Output, proto: u8, b: bool) {
 #[inline(always)]
 pub(crate) fn write_float(out: &mut Output, proto: u8, f: f64) {
     if proto >= 1 {
-        let b = f.to_bits().to_be_bytes();
-        out.put([Opcode::BINFLOAT.0, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
+        // The double's big-endian bytes.
+        out.put(header!(BINFLOAT, u64::from_le_bytes(f.to_be_bytes())));
     } else {
         write_float_text(out, f);
     }
@@ -47,11 +47,10 @@ fn write_float_text(out: &mut Output, f: f64) {
 pub(crate) fn write_i64(out: &mut Output, proto: u8, i: i64) {
     if proto >= 1 && (0..=0xFFFF).contains(&i) {
         // BININT1 / BININT2: the opcode, then the value's low bytes.
-        let b = (i as u16).to_le_bytes();
-        if b[1] == 0 {
-            out.put([Opcode::BININT1.0, b[0]]);
+        if i <= 0xFF {
+            out.put(header!(BININT1, i));
         } else {
-            out.put([Opcode::BININT2.0, b[0], b[1]]);
+            out.put(header!(BININT2, i));
         }
         return;
     }
@@ -62,19 +61,18 @@ pub(crate) fn write_i64(out: &mut Output, proto: u8, i: i64) {
 fn write_i64_wide(out: &mut Output, proto: u8, i: i64) {
     if let Ok(v) = i32::try_from(i) {
         if proto >= 1 {
-            let b = v.to_le_bytes();
-            out.put([Opcode::BININT.0, b[0], b[1], b[2], b[3]]);
+            out.put(header!(BININT, v));
         } else {
             out.write(format!("I{v}\n").as_bytes());
         }
     } else if proto >= 2 {
         let b = i.to_le_bytes();
         let n = shortest_twos_complement(&b);
-        let mut buf = [0u8; 10];
-        buf[0] = Opcode::LONG1.0;
-        buf[1] = n as u8;
-        buf[2..2 + n].copy_from_slice(&b[..n]);
-        out.put_prefix(buf, 2 + n);
+        let h = header!(LONG1, n);
+        let mut buf = [0u8; ATOM_MAX];
+        buf[..h.len()].copy_from_slice(&h);
+        buf[h.len()..h.len() + n].copy_from_slice(&b[..n]);
+        out.put_prefix(buf, h.len() + n);
     } else {
         out.write(format!("L{i}L\n").as_bytes());
     }
@@ -88,12 +86,16 @@ pub(crate) const ATOM_MAX: usize = 10;
 /// the two are mixed at random, and a mispredicted branch costs more than the rest).
 #[inline(always)]
 pub(crate) fn small_int_binary(v: Value) -> Option<([u8; 4], usize)> {
-    const _: () = assert!(Opcode::BININT2.0 == Opcode::BININT1.0 + 2);
+    // The opcode and its argument's width, from the table: BININT2 is BININT1 + 2, with
+    // one byte more.
+    const ONE: usize = 1 + Opcode::BININT1.layout().width();
+    const TWO: usize = 1 + Opcode::BININT2.layout().width();
+    const _: () = assert!(Opcode::BININT2.0 == Opcode::BININT1.0 + 2 && TWO == ONE + 1 && TWO <= 4);
     match v {
         Value::Int(i) if i as u64 <= 0xFFFF => {
             let wide = (i > 0xFF) as u32;
             let word = (Opcode::BININT1.0 as u32 + 2 * wide) | ((i as u32) << 8);
-            Some((word.to_le_bytes(), 2 + wide as usize))
+            Some((word.to_le_bytes(), ONE + wide as usize))
         }
         _ => None,
     }
@@ -111,22 +113,23 @@ pub(crate) fn atom_binary(v: Value) -> Option<([u8; ATOM_MAX], usize)> {
     let n = match v {
         Value::Int(i) => {
             if let Ok(x) = i32::try_from(i) {
-                let le = x.to_le_bytes();
-                b[..5].copy_from_slice(&[Opcode::BININT.0, le[0], le[1], le[2], le[3]]);
-                5
+                let h = header!(BININT, x);
+                b[..h.len()].copy_from_slice(&h);
+                h.len()
             } else {
                 let le = i.to_le_bytes();
                 let n = shortest_twos_complement(&le);
-                b[0] = Opcode::LONG1.0;
-                b[1] = n as u8;
-                b[2..10].copy_from_slice(&le);
-                2 + n
+                let h = header!(LONG1, n);
+                b[..h.len()].copy_from_slice(&h);
+                b[h.len()..h.len() + le.len()].copy_from_slice(&le);
+                h.len() + n
             }
         }
         Value::Float(f) => {
-            b[0] = Opcode::BINFLOAT.0;
-            b[1..9].copy_from_slice(&f.to_bits().to_be_bytes());
-            9
+            // The double's big-endian bytes.
+            let h = header!(BINFLOAT, u64::from_le_bytes(f.to_be_bytes()));
+            b[..h.len()].copy_from_slice(&h);
+            h.len()
         }
         Value::Bool(t) => {
             b[0] = if t { Opcode::NEWTRUE.0 } else { Opcode::NEWFALSE.0 };
@@ -170,10 +173,9 @@ pub(crate) fn write_bigint(out: &mut Output, proto: u8, v: &BigInt, python: Pyth
             return Err(EncodeErrorCode::Overflow("int too large to pickle".into()));
         }
         if n < 256 {
-            out.write(&[Opcode::LONG1.0, n as u8]);
+            out.write(&header!(LONG1, n));
         } else {
-            let l = (n as u32).to_le_bytes();
-            out.write(&[Opcode::LONG4.0, l[0], l[1], l[2], l[3]]);
+            out.write(&header!(LONG4, n));
         }
         out.write(&b);
     } else {

@@ -97,10 +97,9 @@ pub(crate) fn write_put(out: &mut Output, proto: u8, idx: u32) {
     } else if proto == 0 {
         write_text(out, b'p', idx);
     } else if idx < 256 {
-        out.put([Opcode::BINPUT.0, idx as u8]);
+        out.put(header!(BINPUT, idx));
     } else {
-        let b = idx.to_le_bytes();
-        out.put([Opcode::LONG_BINPUT.0, b[0], b[1], b[2], b[3]]);
+        out.put(header!(LONG_BINPUT, idx));
     }
 }
 
@@ -110,10 +109,9 @@ pub(crate) fn write_get(out: &mut Output, proto: u8, idx: u32) {
     if proto == 0 {
         write_text(out, b'g', idx);
     } else if idx < 256 {
-        out.put([Opcode::BINGET.0, idx as u8]);
+        out.put(header!(BINGET, idx));
     } else {
-        let b = idx.to_le_bytes();
-        out.put([Opcode::LONG_BINGET.0, b[0], b[1], b[2], b[3]]);
+        out.put(header!(LONG_BINGET, idx));
     }
 }
 

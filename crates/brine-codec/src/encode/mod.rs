@@ -51,6 +51,23 @@
 //! - Identities a document cannot express are not reproduced: the args tuple of a NEWOBJ
 //!   that is also part of the state, say.
 
+/// The opcode `$op` then `$v` as its fixed integer argument or length prefix,
+/// little-endian: an array of 1 + the width the opcode table gives the argument (see
+/// [`Opcode::header`]), so no writer states a width of its own.
+macro_rules! header {
+    ($op:ident, $v:expr) => {{
+        const N: usize = header_len!($op);
+        $crate::opcodes::Opcode::$op.header::<N>($v as u64)
+    }};
+}
+
+/// The length of [`header!`]'s array for `$op`: a constant.
+macro_rules! header_len {
+    ($op:ident) => {
+        1 + $crate::opcodes::Opcode::$op.layout().width()
+    };
+}
+
 mod compat_reverse;
 mod framing;
 mod globals;
@@ -614,7 +631,7 @@ impl<'h> Encoder<'h> {
 
     fn run(&mut self, root: Value) -> R<()> {
         if self.proto >= 2 {
-            self.out.write(&[Opcode::PROTO.0, self.proto]);
+            self.out.write(&header!(PROTO, self.proto));
             if self.proto >= 4 {
                 self.out.start_framing();
             }

@@ -18,19 +18,13 @@ fn write_str<'h>(out: &mut Output<'h>, proto: u8, s: &[u8], lent: Option<&'h [u8
         return Ok(());
     }
     let n = s.len();
-    let mut h = [0u8; 9];
+    let mut h = [0u8; LONGEST_HEADER];
     let hl = if n <= 0xff && proto >= 4 {
-        h[0] = Opcode::SHORT_BINUNICODE.0;
-        h[1] = n as u8;
-        2
+        put_header(&mut h, &header!(SHORT_BINUNICODE, n))
     } else if n <= 0xffff_ffff {
-        h[0] = Opcode::BINUNICODE.0;
-        h[1..5].copy_from_slice(&(n as u32).to_le_bytes());
-        5
+        put_header(&mut h, &header!(BINUNICODE, n))
     } else if proto >= 4 {
-        h[0] = Opcode::BINUNICODE8.0;
-        h[1..9].copy_from_slice(&(n as u64).to_le_bytes());
-        9
+        put_header(&mut h, &header!(BINUNICODE8, n))
     } else {
         return Err(EncodeErrorCode::Overflow(
             "serializing a string larger than 4 GiB requires pickle protocol 4 or higher".into(),
@@ -45,10 +39,13 @@ fn write_str<'h>(out: &mut Output<'h>, proto: u8, s: &[u8], lent: Option<&'h [u8
 #[inline]
 pub(crate) fn write_str_blob<'h>(out: &mut Output<'h>, proto: u8, s: &Blob, lent: Option<&'h [u8]>) -> Result<(), EncodeErrorCode> {
     match s.inline_block() {
-        Some((block, n)) if proto >= 4 => out.put_prefix(with_header::<2, 24>([Opcode::SHORT_BINUNICODE.0, n as u8], block), 2 + n),
+        Some((block, n)) if proto >= 4 => {
+            const H: usize = header_len!(SHORT_BINUNICODE);
+            out.put_prefix(with_header::<H, { H + Blob::INLINE }>(header!(SHORT_BINUNICODE, n), block), H + n)
+        }
         Some((block, n)) if proto >= 1 => {
-            let l = (n as u32).to_le_bytes();
-            out.put_prefix(with_header::<5, 27>([Opcode::BINUNICODE.0, l[0], l[1], l[2], l[3]], block), 5 + n)
+            const H: usize = header_len!(BINUNICODE);
+            out.put_prefix(with_header::<H, { H + Blob::INLINE }>(header!(BINUNICODE, n), block), H + n)
         }
         _ => return write_str(out, proto, s, lent),
     }
@@ -60,7 +57,10 @@ pub(crate) fn write_str_blob<'h>(out: &mut Output<'h>, proto: u8, s: &Blob, lent
 #[inline]
 pub(crate) fn write_bytes_blob<'h>(out: &mut Output<'h>, proto: u8, b: &Blob, lent: Option<&'h [u8]>) -> Result<(), EncodeErrorCode> {
     match b.inline_block() {
-        Some((block, n)) => out.put_prefix(with_header::<2, 24>([Opcode::SHORT_BINBYTES.0, n as u8], block), 2 + n),
+        Some((block, n)) => {
+            const H: usize = header_len!(SHORT_BINBYTES);
+            out.put_prefix(with_header::<H, { H + Blob::INLINE }>(header!(SHORT_BINBYTES, n), block), H + n)
+        }
         None => return write_bytes(out, proto, b, lent),
     }
     Ok(())
@@ -81,19 +81,13 @@ fn with_header<const H: usize, const N: usize>(header: [u8; H], block: &[u8; Blo
 #[inline(never)]
 fn write_bytes<'h>(out: &mut Output<'h>, proto: u8, b: &[u8], lent: Option<&'h [u8]>) -> Result<(), EncodeErrorCode> {
     let n = b.len();
-    let mut h = [0u8; 9];
+    let mut h = [0u8; LONGEST_HEADER];
     let hl = if n <= 0xff {
-        h[0] = Opcode::SHORT_BINBYTES.0;
-        h[1] = n as u8;
-        2
+        put_header(&mut h, &header!(SHORT_BINBYTES, n))
     } else if n <= 0xffff_ffff {
-        h[0] = Opcode::BINBYTES.0;
-        h[1..5].copy_from_slice(&(n as u32).to_le_bytes());
-        5
+        put_header(&mut h, &header!(BINBYTES, n))
     } else if proto >= 4 {
-        h[0] = Opcode::BINBYTES8.0;
-        h[1..9].copy_from_slice(&(n as u64).to_le_bytes());
-        9
+        put_header(&mut h, &header!(BINBYTES8, n))
     } else {
         return Err(EncodeErrorCode::Overflow(
             "serializing a bytes object larger than 4 GiB requires pickle protocol 4 or higher".into(),
@@ -105,10 +99,17 @@ fn write_bytes<'h>(out: &mut Output<'h>, proto: u8, b: &[u8], lent: Option<&'h [
 
 /// A bytearray at protocol 5: BYTEARRAY8.
 pub(crate) fn write_bytearray(out: &mut Output, b: &[u8]) {
-    let mut h = [0u8; 9];
-    h[0] = Opcode::BYTEARRAY8.0;
-    h[1..9].copy_from_slice(&(b.len() as u64).to_le_bytes());
-    out.write_payload(&h, b, None);
+    out.write_payload(&header!(BYTEARRAY8, b.len()), b, None);
+}
+
+/// The longest header of a str or bytes: an 8-byte length (BINUNICODE8, BINBYTES8).
+const LONGEST_HEADER: usize = header_len!(BINUNICODE8);
+
+/// Copies `header` to the start of `h`; its length.
+#[inline(always)]
+fn put_header(h: &mut [u8; LONGEST_HEADER], header: &[u8]) -> usize {
+    h[..header.len()].copy_from_slice(header);
+    header.len()
 }
 
 /// The code points of surrogatepass UTF-8 (lone surrogates included).

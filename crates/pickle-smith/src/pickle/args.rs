@@ -2,7 +2,7 @@
 //! their layout in the stream, read from the opcode table's [`ArgKind`].
 
 use arbitrary::{Result, Unstructured};
-use brine_codec::opcodes::ArgKind;
+use brine_codec::opcodes::{ArgKind, Layout};
 use brine_codec::pytext::push_char;
 
 /// An argument before layout; [`encode`] lays it out as the opcode's [`ArgKind`] says.
@@ -19,41 +19,31 @@ pub(crate) enum Arg<'a> {
     Float(f64),
 }
 
-/// Appends `arg` laid out as `kind`. `claimed` overrides a counted argument's length
-/// prefix (for the bad-length invalidity).
+/// Appends `arg` laid out as `kind` says (its [`Layout`] in the opcode table). `claimed`
+/// overrides a counted argument's length prefix (for the bad-length invalidity).
 pub(crate) fn encode(out: &mut Vec<u8>, kind: ArgKind, arg: Arg, claimed: Option<i64>) {
-    use ArgKind as K;
-    let len_of = |d: &[u8]| claimed.unwrap_or(d.len() as i64);
-    match (kind, arg) {
-        (K::None, Arg::None) => {}
-        (K::Uint1, Arg::Int(v)) => out.push(v as u8),
-        (K::Uint2, Arg::Int(v)) => out.extend_from_slice(&(v as u16).to_le_bytes()),
-        (K::Int4 | K::Uint4, Arg::Int(v)) => out.extend_from_slice(&(v as u32).to_le_bytes()),
-        (K::Uint8, Arg::Int(v)) => out.extend_from_slice(&(v as u64).to_le_bytes()),
-        (K::Float8, Arg::Float(f)) => out.extend_from_slice(&f.to_be_bytes()),
-        (K::String1 | K::Bytes1 | K::UnicodeString1 | K::Long1, Arg::Data(d)) => {
-            out.push(len_of(d) as u8);
+    // A fixed integer or a length: its low `width` bytes, little-endian (two's complement,
+    // so a negative claimed length is written as the unpicklers would read it back).
+    let int = |out: &mut Vec<u8>, v: i64, width: u8| out.extend_from_slice(&v.to_le_bytes()[..width as usize]);
+    match (kind.layout(), arg) {
+        (Layout::None, Arg::None) => {}
+        (Layout::Fixed { width, .. }, Arg::Int(v)) => int(out, v, width),
+        (Layout::Fixed { width: 8, .. }, Arg::Float(f)) if kind == ArgKind::Float8 => out.extend_from_slice(&f.to_be_bytes()),
+        (Layout::Counted { width, .. }, Arg::Data(d)) => {
+            int(out, claimed.unwrap_or(d.len() as i64), width);
             out.extend_from_slice(d);
         }
-        (K::String4 | K::Bytes4 | K::UnicodeString4 | K::Long4, Arg::Data(d)) => {
-            out.extend_from_slice(&(len_of(d) as u32).to_le_bytes());
-            out.extend_from_slice(d);
-        }
-        (K::Bytes8 | K::Bytearray8 | K::UnicodeString8, Arg::Data(d)) => {
-            out.extend_from_slice(&(len_of(d) as u64).to_le_bytes());
-            out.extend_from_slice(d);
-        }
-        (k, Arg::Data(d)) if k.is_line() => {
+        (Layout::Lines(1), Arg::Data(d)) => {
             out.extend_from_slice(d);
             out.push(b'\n');
         }
-        (K::StringNlNoescapePair, Arg::Lines(a, b)) => {
+        (Layout::Lines(2), Arg::Lines(a, b)) => {
             for l in [a, b] {
                 out.extend_from_slice(l);
                 out.push(b'\n');
             }
         }
-        (k, _) => panic!("argument does not fit {}", k.name()),
+        _ => panic!("argument does not fit {}", kind.name()),
     }
 }
 

@@ -20,7 +20,7 @@ pub(crate) use ops::TABLE;
 use crate::config::Config;
 use arbitrary::{Arbitrary, Result, Unstructured};
 use args::{chance, encode, Arg};
-use brine_codec::opcodes::{ArgKind, Pops, HIGHEST_PROTOCOL};
+use brine_codec::opcodes::{Layout, Pops, HIGHEST_PROTOCOL};
 use brine_codec::{DecodeOptions, Opcode};
 use model::{Item, Kind, Model, Slot};
 use std::collections::BTreeMap;
@@ -329,7 +329,6 @@ impl<'c> Gen<'c> {
         let mut res = self.out[..head].to_vec();
         let mut starts = self.starts[..body].to_vec();
         let frame_kind = Opcode::FRAME.info().unwrap().arg;
-        debug_assert_eq!(frame_kind, ArgKind::Uint8);
         let mut i = body;
         while i < n {
             if chance(u, 1, 6)? {
@@ -547,21 +546,16 @@ impl<'c> Gen<'c> {
         let kind = op.info().unwrap().arg;
         if op == O::FRAME {
             self.op(op, Arg::Int(over.min(200)));
-        } else if matches!(kind, ArgKind::String4 | ArgKind::Long4) && chance(u, 1, 3)? {
+        } else if matches!(kind.layout(), Layout::Counted { signed: true, .. }) && chance(u, 1, 3)? {
             self.op_claimed(
                 op,
                 Arg::Data(&data),
                 Some(-u.int_in_range(1..=i32::MAX as i64)?),
             );
         } else {
-            let over = if matches!(
-                kind,
-                ArgKind::String1 | ArgKind::Bytes1 | ArgKind::UnicodeString1 | ArgKind::Long1
-            ) {
-                over.min(255)
-            } else {
-                over
-            };
+            // At most what the length prefix holds.
+            let width = kind.layout().width();
+            let over = if width < 8 { over.min((1 << (8 * width)) - 1) } else { over };
             self.op_claimed(op, Arg::Data(&data), Some(over));
         }
         Ok(())
