@@ -10,8 +10,9 @@
 //!   first PROTO opcode, 0 when it has none (a PROTO above 5 puts it in no cell);
 //! - a cell is (opcode, protocol) for every opcode of the codec's table
 //!   ([`brine_codec::opcodes::OPCODES`]) and every protocol from the opcode's own `proto` up
-//!   to 5 (305 cells: the table puts POP_MARK in protocol 0, where pickletools says 1, so
-//!   the pickletools count is 304); a y_ case reaches the cell of every opcode its disassembly holds;
+//!   to 5 (304 cells, as pickletools counts them: the table's protocols are pickletools',
+//!   which crates/brine-oracle/tests/opcode_table.rs checks); a y_ case reaches the cell of
+//!   every opcode its disassembly holds;
 //! - an opcode that can fail (all but [`crate::coverage::CANNOT_FAIL`]) is covered by an n_
 //!   case whose NAME.json says `"fails_at": {"op": NAME, "pos": N}` (the opcode CPython's
 //!   pure-Python unpickler raised in), where the disassembly has NAME at byte N (or stops

@@ -284,9 +284,7 @@ mod tests {
         for _ in 0..10_000 {
             b.extend_from_slice(b"(K\x01");
         }
-        for _ in 0..10_000 {
-            b.push(b't');
-        }
+        b.extend(std::iter::repeat_n(b't', 10_000));
         b.push(b'.');
         let passes: [(&str, Pass); 5] = [
             ("subtree", subtree_candidates),
