@@ -618,7 +618,8 @@ mod tests {
         }
         let per_proto: Vec<usize> =
             (0..=5).map(|p| OPCODES.iter().filter(|o| o.proto == p).count()).collect();
-        assert_eq!(per_proto, vec![23, 18, 12, 2, 10, 3]);
+        // pickletools.opcodes counted by `proto` (CPython 3.11): POP_MARK is protocol 1.
+        assert_eq!(per_proto, vec![22, 19, 12, 2, 10, 3]);
         assert!(Opcode(0xff).info().is_none());
     }
 }
