@@ -1,4 +1,4 @@
-//! The generator reaches every opcode in every protocol where the opcode exists (305
+//! The generator reaches every opcode in every protocol where the opcode exists (304
 //! (opcode, protocol) pairs), counted by what the reference decoder actually executed.
 
 mod common;
@@ -71,6 +71,6 @@ fn every_opcode_is_generated_in_every_protocol() {
             }
         }
     }
-    assert_eq!(pairs, 305);
+    assert_eq!(pairs, 304); // pickletools' count (POP_MARK from protocol 1)
     assert!(missing.is_empty(), "never generated: {missing:?}");
 }
