@@ -285,7 +285,8 @@ def _error_node(exc):
     except BaseException as e2:  # str() of a KeyError holding a deep key, etc.
         message = "<str() failed: %s>" % type(e2).__name__
     # keep every JSON string valid UTF-8: a lone surrogate becomes the text \udXXX
-    message = message.encode("utf-8", "backslashreplace").decode("utf-8")
+    # ("replace" on the way back: PyPy 3.11's backslashreplace can leave invalid UTF-8.)
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8", "replace")
     return {"t": "error", "type": type(exc).__name__, "message": message}
 
 
@@ -527,7 +528,9 @@ def _expand(o, standins, nid=None):
                 if len(base):
                     node["v"] = bytes(base).hex()
                 return node, ()
-        if type(base) is bytearray:
+        # READONLY_BUFFER on an in-band bytearray; PyPy also makes a view of bytes, which
+        # CPython returns as they are: the same node, so the difference shows as a value.
+        if type(base) in (bytearray, bytes):
             node = _n("buffer", nid)
             node["readonly"] = bool(o.readonly)
             node["view"] = None
