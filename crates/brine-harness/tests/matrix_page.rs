@@ -34,7 +34,7 @@ fn html_has_one_summary_row_and_one_column_per_implementation() {
     let table = &html[html.find("<div class=\"wide cases\">").expect("per-case table")..];
     for row in table.split("<tr><td class=\"n\">").skip(1) {
         let row = &row[..row.find("</tr>").expect("row end")];
-        assert_eq!(row.matches("<td class=\"c").count(), want.len(), "cells of {}", &row[..row.find('<').unwrap_or(0)]);
+        assert_eq!(row.matches("<td").count(), want.len(), "cells of {}", &row[..row.find('<').unwrap_or(0)]);
     }
     assert!(html.contains("<meta name=\"viewport\""), "no viewport: phones render the desktop width");
 }
@@ -49,9 +49,9 @@ fn html_has_the_legend_of_every_status() {
     assert_eq!(shown, want);
     // Each status the cells use is explained: every cell class s0..sN has a legend entry.
     let used: BTreeSet<usize> = html
-        .split("<td class=\"c s")
+        .split("<td class=s")
         .skip(1)
-        .map(|r| r[..r.find('"').unwrap()].parse::<usize>().expect("status index"))
+        .map(|r| r[..r.find(|c: char| !c.is_ascii_digit()).unwrap()].parse::<usize>().expect("status index"))
         .collect();
     assert!(used.iter().all(|k| *k < want.len()), "cells use a status outside the legend: {used:?}");
 }
