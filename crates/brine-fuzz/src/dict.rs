@@ -8,27 +8,34 @@
 //! table are shapes that pickles written by CPython repeat: protocol headers, a FRAME
 //! header, the globals `pickle.dumps` writes at protocols 0 to 2, and STOP after a value.
 
-use brine_codec::opcodes::{ArgKind, Opcode, HIGHEST_PROTOCOL, OPCODES};
+use brine_codec::opcodes::{ArgKind, Layout, Opcode, HIGHEST_PROTOCOL, OPCODES};
 use std::fmt::Write as _;
 
-/// The smallest well-formed inline argument of `kind`.
+/// The smallest well-formed inline argument of `kind`: its width and length prefix come
+/// from the table's [`Layout`]; only what a line must say depends on the kind.
 fn sample_arg(kind: ArgKind) -> Vec<u8> {
-    use ArgKind as K;
-    match kind {
-        K::None => vec![],
-        K::Uint1 => vec![1],
-        K::Uint2 => vec![1, 0],
-        K::Int4 | K::Uint4 => vec![1, 0, 0, 0],
-        K::Uint8 => vec![1, 0, 0, 0, 0, 0, 0, 0],
-        K::Float8 => 1.5f64.to_be_bytes().to_vec(),
-        K::String1 | K::Bytes1 | K::UnicodeString1 | K::Long1 => vec![1, b'a'],
-        K::String4 | K::Bytes4 | K::UnicodeString4 | K::Long4 => vec![1, 0, 0, 0, b'a'],
-        K::Bytes8 | K::Bytearray8 | K::UnicodeString8 => vec![1, 0, 0, 0, 0, 0, 0, 0, b'a'],
-        K::StringNl => b"'a'\n".to_vec(),
-        K::StringNlNoescape | K::UnicodeStringNl => b"a\n".to_vec(),
-        K::StringNlNoescapePair => b"builtins\nlist\n".to_vec(),
-        K::DecimalNlShort | K::DecimalNlLong => b"1\n".to_vec(),
-        K::FloatNl => b"1.5\n".to_vec(),
+    match kind.layout() {
+        Layout::None => vec![],
+        Layout::Fixed { width, .. } => {
+            let mut v = vec![0; width as usize];
+            v[0] = 1;
+            v
+        }
+        Layout::Counted { width, .. } => {
+            let mut v = vec![0; width as usize];
+            v[0] = 1;
+            v.push(b'a');
+            v
+        }
+        Layout::Lines(n) => {
+            let line: &[u8] = match kind {
+                ArgKind::StringNl => b"'a'\n",
+                ArgKind::DecimalNlShort | ArgKind::DecimalNlLong => b"1\n",
+                ArgKind::FloatNl => b"1.5\n",
+                _ => b"a\n",
+            };
+            line.repeat(n as usize)
+        }
     }
 }
 
