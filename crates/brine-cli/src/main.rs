@@ -21,9 +21,10 @@ mod compare;
 mod conformance;
 mod encode;
 mod globals;
+mod input;
 
 use brine_codec::json::write::write_json_str;
-use brine_codec::{decode_with, DecodeOptions, Python};
+use brine_codec::{decode_shared, DecodeOptions, Python};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -119,8 +120,9 @@ fn run(args: Vec<String>) -> Result<ExitCode, String> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut status = ExitCode::SUCCESS;
-    for path in &flags.files {
-        let data = match std::fs::read(path) {
+    let last = flags.files.len().saturating_sub(1);
+    for (i, path) in flags.files.iter().enumerate() {
+        let source = match input::load(path) {
             Ok(d) => d,
             Err(e) => {
                 eprintln!("brine: {path}: {e}");
@@ -128,10 +130,11 @@ fn run(args: Vec<String>) -> Result<ExitCode, String> {
                 continue;
             }
         };
+        let data = source.as_bytes();
         let mut line = String::new();
         match cmd.as_str() {
             "dis" => {
-                let d = brine_codec::dis::genops(&data);
+                let d = brine_codec::dis::genops(data);
                 if flags.json {
                     line.push_str(r#"{"file":"#);
                     write_json_str(&mut line, path);
@@ -145,7 +148,7 @@ fn run(args: Vec<String>) -> Result<ExitCode, String> {
             "decode" => {
                 let opts = DecodeOptions { buffers: flags.buffers, python: flags.python, ..Default::default() };
                 let t = std::time::Instant::now();
-                let r = decode_with(&data, &opts);
+                let r = decode_shared(&source, &opts);
                 let dt = t.elapsed();
                 if flags.quiet {
                     match &r {
@@ -166,6 +169,11 @@ fn run(args: Vec<String>) -> Result<ExitCode, String> {
                     line.push_str(r#","result":"#);
                     line.push_str(&brine_codec::json::result_to_json(&r));
                     line.push_str("}\n");
+                }
+                // The process is about to exit: freeing the last file's values one by one
+                // would only cost time (a large share of a one-shot decode's).
+                if i == last {
+                    std::mem::forget(r);
                 }
             }
             other => return Err(format!("unknown command {other:?}")),
