@@ -20,6 +20,7 @@
 
 mod adapters;
 mod alloc;
+mod regimes;
 /// The workload files and the best-of timing loop, shared with brine-codec's own benches.
 #[path = "../../brine-codec/benches/common/mod.rs"]
 mod common;
@@ -82,6 +83,8 @@ struct Row {
     cpy_peak: usize,
     serde_dec: Option<f64>,
     serde_enc: Option<f64>,
+    /// First call, whole process and memory floor (`regimes.rs`); `None` when skipped.
+    regimes: Option<regimes::Regimes>,
 }
 
 fn mbps(size: usize, secs: f64) -> f64 {
@@ -89,6 +92,19 @@ fn mbps(size: usize, secs: f64) -> f64 {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if regimes::child(&args) {
+        return;
+    }
+    // The CLI whose whole-process decode is timed (`cargo xtask bench` builds it first).
+    let brine_bin = std::env::var_os("BRINE_BIN").map(PathBuf::from).unwrap_or_else(|| root().join("target/release/brine"));
+    let with_regimes = std::env::var("BRINE_BENCH_REGIMES").as_deref() != Ok("0") && brine_bin.is_file();
+    if !with_regimes {
+        eprintln!("bench: no first-call/whole-process regimes ({} missing or BRINE_BENCH_REGIMES=0)", brine_bin.display());
+    }
+    let empty = root().join("target/bench/empty.pkl");
+    std::fs::create_dir_all(empty.parent().unwrap()).unwrap();
+    std::fs::write(&empty, b"\x80\x02K\x01.").unwrap();
     let interp = brine_oracle::cpython::interpreter().expect("embedded CPython");
     let info = interp.info().clone();
     let full = common::data_dir("1.0");
@@ -145,7 +161,9 @@ fn main() {
                     (None, None)
                 }
             };
+            let regimes = with_regimes.then(|| regimes::measure(&brine_bin, &full.join(&file), &empty));
             rows.push(Row {
+                regimes,
                 name: name.to_string(),
                 proto,
                 size: data.len(),
@@ -298,7 +316,44 @@ fn write_report(
             "brine_half_size_decode_s": r.brine_half,
             "brine_peak_bytes": r.brine_peak, "brine_retained_bytes": r.brine_retained,
             "brine_shared_peak_bytes": r.shared_peak, "brine_shared_retained_bytes": r.shared_retained,
-            "cpython_peak_bytes": r.cpy_peak}));
+            "cpython_peak_bytes": r.cpy_peak,
+            "regimes_s": r.regimes.as_ref().map(|g| json!({
+                "cpython_first_call": g.cpython_first, "brine_first_call": g.brine_first, "brine_shared_first_call": g.shared_first,
+                "brine_decode_process": g.brine_process, "python_load_process": g.python_process,
+                "empty_brine_process": g.empty_process, "touched_bytes": g.touched, "touch_touched_bytes": g.floor,
+            }))}));
+    }
+    if rows.iter().any(|r| r.regimes.is_some()) {
+        let _ = writeln!(md, "\nDecode regimes (ms; ratios are CPython's time over brine's). Best of: CPython's `pickle.loads` and brine's `decode` looped in one process, warm memory (the table above). First call: the first decode in a fresh process, file already read (brine shared = `decode_shared`). Process: `brine decode --quiet FILE` from spawn to exit (mapped, `decode_shared`), against CPython's best-of `pickle.loads` in a running interpreter, and a whole `python3.11` process loading the file. Floor: a fresh `brine decode` of a 5-byte pickle plus allocating and touching as many bytes as the first shared decode touched (value MB, resident set growth): no decoder keeping that representation does a whole process faster, so its ratio is the most the process ratio can reach.\n");
+        let _ = writeln!(md, "| workload | proto | CPython best-of | brine best-of | ratio | CPython first call | brine first call | shared first call | ratio (shared) | brine process | ratio vs CPython best-of | python3.11 process | value MB | floor | floor ratio |");
+        let _ = writeln!(md, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for r in rows {
+            let Some(g) = &r.regimes else { continue };
+            let ms = |s: f64| s * 1e3;
+            let floor = g.empty_process + g.floor;
+            let _ = writeln!(
+                md,
+                "| {} | {} | {:.2} | {:.2} | {:.1}x | {:.2} | {:.2} | {:.2} | {:.1}x | {:.2} | {:.1}x | {:.1} | {:.1} | {:.2} | {:.1}x |",
+                r.name,
+                r.proto,
+                ms(r.cpy_dec),
+                ms(r.brine_dec),
+                r.cpy_dec / r.brine_dec,
+                ms(g.cpython_first),
+                ms(g.brine_first),
+                ms(g.shared_first),
+                g.cpython_first / g.shared_first,
+                ms(g.brine_process),
+                r.cpy_dec / g.brine_process,
+                ms(g.python_process),
+                g.touched as f64 / 1e6,
+                ms(floor),
+                r.cpy_dec / floor,
+            );
+        }
+        if let Some(g) = rows.iter().find_map(|r| r.regimes.as_ref()) {
+            let _ = writeln!(md, "\nAn empty `brine decode --quiet` process (5-byte pickle) takes {:.2} ms on this machine.", g.empty_process * 1e3);
+        }
     }
     let _ = writeln!(md, "\nEncode (MB/s of pickle; brine parts = `encode_parts`, payloads of 64 KiB or more spliced in by reference, of the value `decode_shared` made):\n");
     let _ = writeln!(md, "| workload | proto | brine | brine parts | CPython | serde-pickle | brine/CPython | parts/CPython | brine/serde |");

@@ -208,9 +208,10 @@ impl<'c> Gen<'c> {
     ) -> Result<bool> {
         let mut cands = [(0u8, 0u32); 80];
         let (mut n, mut total) = (0, 0u32);
+        let boosts = Boosts::of(self);
         for (i, e) in TABLE.iter().enumerate() {
             if e.weight > 0 && self.enabled(e.op) && filter(e) && (e.pred)(self) {
-                total += e.weight * self.boost(e.op);
+                total += e.weight * boosts.of_op(e.op);
                 cands[n] = (i as u8, total);
                 n += 1;
             }
@@ -222,31 +223,6 @@ impl<'c> Gen<'c> {
         let i = cands[..n].iter().find(|c| c.1 >= r).expect("r <= total").0;
         (TABLE[i as usize].emit)(self, u)?;
         Ok(true)
-    }
-
-    /// A weight multiplier for pushers that continue a pattern some rarer opcode needs on
-    /// top of the stack: a class then an args tuple then a kwargs dict (REDUCE, NEWOBJ,
-    /// NEWOBJ_EX), a class just above a mark (OBJ), a second str (STACK_GLOBAL).
-    fn boost(&self, op: Opcode) -> u32 {
-        use Kind::{Global, Str, Tuple};
-        let top = (1..=3)
-            .rev()
-            .find_map(|n| self.m.top_kinds(n))
-            .unwrap_or_default();
-        let ends = |pat: &[Kind]| top.ends_with(pat);
-        let nonempty_str = self
-            .m
-            .top(1)
-            .is_some_and(|t| self.m.item(t[0]).kind == Str && self.m.item(t[0]).len > 0);
-        match op {
-            Opcode::EMPTY_TUPLE if ends(&[Global]) => 6,
-            Opcode::MARK if ends(&[Global]) => 3,
-            Opcode::EMPTY_DICT if ends(&[Global, Tuple]) => 8,
-            Opcode::NEWOBJ_EX => 4,
-            Opcode::GLOBAL | Opcode::STACK_GLOBAL if self.m.stack.last() == Some(&Slot::Mark) => 4,
-            Opcode::SHORT_BINUNICODE | Opcode::BINUNICODE if nonempty_str => 4,
-            _ => 1,
-        }
     }
 
     /// Brings the stack down to one item (usually: sometimes more are left, which CPython
@@ -600,5 +576,40 @@ impl<'c> Gen<'c> {
                 &[(O::BINSTRING, D(b"\x80"))],
             ],
         )
+    }
+}
+
+/// Weight multipliers for pushers that continue a pattern some rarer opcode needs on top of
+/// the stack: a class then an args tuple then a kwargs dict (REDUCE, NEWOBJ, NEWOBJ_EX), a
+/// class just above a mark (OBJ), a second str (STACK_GLOBAL). Read off the stack once per
+/// step, not once per candidate opcode.
+struct Boosts {
+    /// The kinds of the top items (up to 3, as many as are above the topmost mark).
+    top: Vec<Kind>,
+    /// Whether the top item is a non-empty str.
+    nonempty_str: bool,
+    /// Whether a mark is on top.
+    mark_on_top: bool,
+}
+
+impl Boosts {
+    fn of(g: &Gen) -> Boosts {
+        let top = (1..=3).rev().find_map(|n| g.m.top_kinds(n)).unwrap_or_default();
+        let nonempty_str = g.m.top(1).is_some_and(|t| g.m.item(t[0]).kind == Kind::Str && g.m.item(t[0]).len > 0);
+        Boosts { top, nonempty_str, mark_on_top: g.m.stack.last() == Some(&Slot::Mark) }
+    }
+
+    fn of_op(&self, op: Opcode) -> u32 {
+        use Kind::{Global, Tuple};
+        let ends = |pat: &[Kind]| self.top.ends_with(pat);
+        match op {
+            Opcode::EMPTY_TUPLE if ends(&[Global]) => 6,
+            Opcode::MARK if ends(&[Global]) => 3,
+            Opcode::EMPTY_DICT if ends(&[Global, Tuple]) => 8,
+            Opcode::NEWOBJ_EX => 4,
+            Opcode::GLOBAL | Opcode::STACK_GLOBAL if self.mark_on_top => 4,
+            Opcode::SHORT_BINUNICODE | Opcode::BINUNICODE if self.nonempty_str => 4,
+            _ => 1,
+        }
     }
 }

@@ -149,17 +149,11 @@ impl Model {
 
     /// The ids of the top `n` entries, bottom first, when all are items above the topmost
     /// mark.
-    pub fn top(&self, n: usize) -> Option<Vec<usize>> {
+    pub fn top(&self, n: usize) -> Option<Ids> {
         if self.stack.len() < n {
             return None;
         }
-        self.stack[self.stack.len() - n..]
-            .iter()
-            .map(|s| match s {
-                Slot::Val(id) => Some(*id),
-                Slot::Mark => None,
-            })
-            .collect()
+        Ids::of(&self.stack[self.stack.len() - n..])
     }
 
     /// The kinds of the top `n` items (see [`Model::top`]).
@@ -169,17 +163,9 @@ impl Model {
     }
 
     /// The items above the topmost mark, when there is one.
-    pub fn above_mark(&self) -> Option<Vec<usize>> {
+    pub fn above_mark(&self) -> Option<Ids> {
         let m = self.last_mark()?;
-        Some(
-            self.stack[m + 1..]
-                .iter()
-                .map(|s| match s {
-                    Slot::Val(id) => *id,
-                    Slot::Mark => unreachable!("above the topmost mark"),
-                })
-                .collect(),
-        )
+        Some(Ids::of(&self.stack[m + 1..]).expect("no mark above the topmost mark"))
     }
 
     /// The item just below the topmost mark: APPENDS/SETITEMS/ADDITEMS's target. `None`
@@ -194,7 +180,7 @@ impl Model {
     }
 
     /// Pops the topmost mark and everything above it, returning the items.
-    pub fn pop_mark(&mut self) -> Vec<usize> {
+    pub fn pop_mark(&mut self) -> Ids {
         let items = self.above_mark().expect("a mark");
         let m = self.last_mark().unwrap();
         self.stack.truncate(m);
@@ -202,7 +188,7 @@ impl Model {
     }
 
     /// Pops `n` items.
-    pub fn pop_n(&mut self, n: usize) -> Vec<usize> {
+    pub fn pop_n(&mut self, n: usize) -> Ids {
         let ids = self.top(n).expect("n items");
         self.stack.truncate(self.stack.len() - n);
         ids
@@ -252,5 +238,47 @@ impl Model {
     /// The depth of a new container of `ids`.
     pub fn depth_of(&self, ids: &[usize]) -> usize {
         1 + ids.iter().map(|&i| self.items[i].depth).max().unwrap_or(0)
+    }
+}
+
+/// Item ids read off the stack: inline when there are few (the predicates every step
+/// evaluates for every candidate opcode look at one to three items, and allocating for
+/// each made generation the larger part of a differential check).
+#[derive(Clone, Debug)]
+pub enum Ids {
+    /// Up to [`Ids::INLINE`] ids.
+    Inline([usize; Ids::INLINE], u8),
+    /// More.
+    Heap(Vec<usize>),
+}
+
+impl Ids {
+    const INLINE: usize = 4;
+
+    /// The ids of `slots`; `None` if one is a mark.
+    fn of(slots: &[Slot]) -> Option<Ids> {
+        let id = |s: &Slot| match s {
+            Slot::Val(id) => Some(*id),
+            Slot::Mark => None,
+        };
+        if slots.len() <= Ids::INLINE {
+            let mut a = [0; Ids::INLINE];
+            for (d, s) in a.iter_mut().zip(slots) {
+                *d = id(s)?;
+            }
+            Some(Ids::Inline(a, slots.len() as u8))
+        } else {
+            slots.iter().map(id).collect::<Option<Vec<_>>>().map(Ids::Heap)
+        }
+    }
+}
+
+impl std::ops::Deref for Ids {
+    type Target = [usize];
+    fn deref(&self) -> &[usize] {
+        match self {
+            Ids::Inline(a, n) => &a[..*n as usize],
+            Ids::Heap(v) => v,
+        }
     }
 }
