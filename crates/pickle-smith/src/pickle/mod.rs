@@ -137,6 +137,9 @@ pub(crate) struct Gen<'c> {
     valid: bool,
     /// Index of the first op of an injected defect.
     defect_at: Option<usize>,
+    /// The [`TABLE`] entries this pickle may ever emit (weighted, enabled, in its
+    /// protocol), in table order: a step weighs only these (swarm configs disable most).
+    live: Vec<u8>,
 }
 
 /// The kinds of invalidity [`Gen::inject`] can make (truncation is done on the bytes).
@@ -152,7 +155,7 @@ enum Defect {
 
 impl<'c> Gen<'c> {
     pub(crate) fn new(config: &'c Config, protocol: u8) -> Self {
-        Gen {
+        let mut g = Gen {
             config,
             protocol,
             m: Model::default(),
@@ -162,7 +165,10 @@ impl<'c> Gen<'c> {
             extensions: BTreeMap::new(),
             valid: true,
             defect_at: None,
-        }
+            live: Vec::new(),
+        };
+        g.live = (0..TABLE.len()).filter(|&i| TABLE[i].weight > 0 && g.enabled(TABLE[i].op)).map(|i| i as u8).collect();
+        g
     }
 
     /// Whether `op` may be emitted: enabled, and part of the pickle's protocol.
@@ -209,10 +215,11 @@ impl<'c> Gen<'c> {
         let mut cands = [(0u8, 0u32); 80];
         let (mut n, mut total) = (0, 0u32);
         let boosts = Boosts::of(self);
-        for (i, e) in TABLE.iter().enumerate() {
-            if e.weight > 0 && self.enabled(e.op) && filter(e) && (e.pred)(self) {
+        for &i in &self.live {
+            let e = &TABLE[i as usize];
+            if filter(e) && (e.pred)(self) {
                 total += e.weight * boosts.of_op(e.op);
-                cands[n] = (i as u8, total);
+                cands[n] = (i, total);
                 n += 1;
             }
         }
@@ -594,7 +601,15 @@ struct Boosts {
 
 impl Boosts {
     fn of(g: &Gen) -> Boosts {
-        let top = (1..=3).rev().find_map(|n| g.m.top_kinds(n)).unwrap_or_default();
+        // The kinds of the longest run of items (at most 3) on top of the stack.
+        let top: Vec<Kind> = {
+            let run = g.m.stack.iter().rev().take(3).take_while(|s| matches!(s, Slot::Val(_))).count();
+            let below = g.m.stack.len() - run;
+            g.m.stack[below..].iter().map(|s| match s {
+                Slot::Val(id) => g.m.item(*id).kind,
+                Slot::Mark => unreachable!("a run of items"),
+            }).collect()
+        };
         let nonempty_str = g.m.top(1).is_some_and(|t| g.m.item(t[0]).kind == Kind::Str && g.m.item(t[0]).len > 0);
         Boosts { top, nonempty_str, mark_on_top: g.m.stack.last() == Some(&Slot::Mark) }
     }

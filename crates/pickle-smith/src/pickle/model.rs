@@ -168,6 +168,20 @@ impl Model {
         Some(Ids::of(&self.stack[m + 1..]).expect("no mark above the topmost mark"))
     }
 
+    /// [`Model::depth_of`] the items above the topmost mark, when there is one (without
+    /// collecting them: every step asks this of several candidate opcodes).
+    pub fn above_mark_depth(&self) -> Option<usize> {
+        let m = self.last_mark()?;
+        let deepest = self.stack[m + 1..]
+            .iter()
+            .map(|s| match s {
+                Slot::Val(id) => self.items[*id].depth,
+                Slot::Mark => unreachable!("above the topmost mark"),
+            })
+            .max();
+        Some(1 + deepest.unwrap_or(0))
+    }
+
     /// The item just below the topmost mark: APPENDS/SETITEMS/ADDITEMS's target. `None`
     /// when there is no mark, or the mark sits on the stack's bottom or on another mark
     /// (where CPython finds no target above the previous mark).
@@ -253,7 +267,7 @@ pub enum Ids {
 }
 
 impl Ids {
-    const INLINE: usize = 4;
+    const INLINE: usize = 16;
 
     /// The ids of `slots`; `None` if one is a mark.
     fn of(slots: &[Slot]) -> Option<Ids> {

@@ -718,7 +718,7 @@ impl Gen<'_> {
 
     /// Whether the items above the topmost mark may go into one more level of nesting.
     fn mark_fits(&self) -> bool {
-        self.m.above_mark().is_some_and(|ids| self.depth_ok(self.m.depth_of(&ids)))
+        self.m.above_mark_depth().is_some_and(|d| self.depth_ok(d))
     }
 
     fn tuple_n(&mut self, n: usize) -> Result<()> {
