@@ -246,11 +246,11 @@ impl<'c> Hider<'c> {
         if self.plan.plain || self.g.out.len() >= self.size_limit || self.max_filler_ops == 0 {
             return Ok(false);
         }
-        self.g.config = if self.pending.is_empty() {
+        self.g.set_config(if self.pending.is_empty() {
             self.free
         } else {
             self.held
-        };
+        });
         let steps = u.int_in_range(1..=self.max_filler_ops)?;
         self.g.filler(u, steps)?;
         Ok(true)

@@ -126,7 +126,7 @@ fn shrinks(e: &ops::Entry) -> bool {
 
 /// Generation state: the config, the model and the bytes so far.
 pub(crate) struct Gen<'c> {
-    pub(crate) config: &'c Config,
+    config: &'c Config,
     pub(crate) protocol: u8,
     pub(crate) m: Model,
     pub(crate) out: Vec<u8>,
@@ -167,8 +167,15 @@ impl<'c> Gen<'c> {
             defect_at: None,
             live: Vec::new(),
         };
-        g.live = (0..TABLE.len()).filter(|&i| TABLE[i].weight > 0 && g.enabled(TABLE[i].op)).map(|i| i as u8).collect();
+        g.set_config(config);
         g
+    }
+
+    /// Generates under `config` from now on (the bypass generator switches between the
+    /// configs of its filler), with the entries it allows.
+    pub(crate) fn set_config(&mut self, config: &'c Config) {
+        self.config = config;
+        self.live = (0..TABLE.len()).filter(|&i| TABLE[i].weight > 0 && self.enabled(TABLE[i].op)).map(|i| i as u8).collect();
     }
 
     /// Whether `op` may be emitted: enabled, and part of the pickle's protocol.
