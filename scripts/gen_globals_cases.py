@@ -27,14 +27,14 @@ sys.path.insert(0, HERE)
 
 import _pickle  # noqa: E402
 import brine_sandbox as sb  # noqa: E402
+from opcode_layout import op  # noqa: E402
 
 OUT = os.path.join(HERE, "..", "crates", "brine-codec", "tests", "data", "globals.jsonl")
 
 
 def U(s):
     """SHORT_BINUNICODE of a str (surrogates allowed)."""
-    b = s.encode("utf-8", "surrogatepass")
-    return b"\x8c" + bytes([len(b)]) + b
+    return op("SHORT_BINUNICODE", s)
 
 
 # (name, pickle, extensions [(module, name, code)], buffers)

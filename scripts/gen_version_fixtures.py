@@ -37,10 +37,12 @@ beyond any address space.
 import json
 import os
 import pickle
-import struct
 import subprocess
 import sys
 import types
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from opcode_layout import asm, op  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -57,12 +59,9 @@ def interpreter(version):
 # ---------------------------------------------------------------------------------------------
 # The cases
 
-def Q(n):
-    return struct.pack("<Q", n)
-
-
 def FRAME(n):
-    return b"\x95" + Q(n)
+    """A FRAME opcode declaring n bytes (what follows is up to the case)."""
+    return op("FRAME", n)
 
 
 def decode_cases():
@@ -92,7 +91,7 @@ def decode_cases():
     add("digits/GET_4301", b"Ng" + big + b"\n.")
 
     # Frames (enforced from 3.14).
-    P4 = b"\x80\x04"
+    P4 = op("PROTO", 4)
     frames = {
         "ok": P4 + FRAME(2) + b"N.",
         "ok_after": P4 + FRAME(1) + b"N" + b".",
@@ -118,39 +117,39 @@ def decode_cases():
         "empty_frame_in_frame": P4 + FRAME(11) + b"N" + FRAME(0) + b"N.",
         "frame_arg_straddles": P4 + FRAME(3) + b"N\x95\x01" + b"\x00" * 7 + b"N.",
         "frame_arg_straddles_eof": P4 + FRAME(3) + b"N\x95\x01",
-        "huge_frame_in_frame": P4 + FRAME(11) + b"N" + b"\x95" + b"\xff" * 8 + b".",
-        "huge_frame_at_frame_end": P4 + FRAME(10) + b"N" + b"\x95" + b"\xff" * 8 + b".",
+        "huge_frame_in_frame": P4 + FRAME(11) + b"N" + FRAME(2 ** 64 - 1) + b".",
+        "huge_frame_at_frame_end": P4 + FRAME(10) + b"N" + FRAME(2 ** 64 - 1) + b".",
         "truncated_frame_in_frame": P4 + FRAME(11) + b"N" + FRAME(100) + b".",
         "truncated_frame_at_frame_end": P4 + FRAME(10) + b"N" + FRAME(100) + b".",
-        "huge_frame": P4 + b"\x95" + b"\xff" * 8 + b"N.",
+        "huge_frame": P4 + FRAME(2 ** 64 - 1) + b"N.",
         "truncated_frame": P4 + FRAME(100) + b"N.",
         "empty_frame": P4 + FRAME(0) + b"N.",
         "frame_then_frame": P4 + FRAME(0) + FRAME(1) + b"N.",
         "proto_straddles": P4 + FRAME(1) + b"\x80" + b"\x04N.",
         "stop_then_more": P4 + FRAME(3) + b"N.N",
         "binbytes0_at_eof": P4 + FRAME(5) + b"B\x00\x00\x00\x00",
-        "binunicode8_huge_in_frame": P4 + FRAME(3) + b"\x8d" + b"\xff" * 7 + b"\x0f" + b".",
-        "binbytes8_huge_in_frame": b"\x80\x05" + FRAME(10) + b"\x8e" + Q(2 ** 62) + b"a" + b"ab.",
+        "binunicode8_huge_in_frame": P4 + FRAME(3) + op("BINUNICODE8", b"", length=2 ** 60 - 1) + b".",
+        "binbytes8_huge_in_frame": op("PROTO", 5) + FRAME(10) + op("BINBYTES8", b"a", length=2 ** 62) + b"ab.",
         "memo_get_straddles": P4 + FRAME(4) + b"N\x94h\x00" + b".",
     }
     for name, data in frames.items():
         add("frame/" + name, data)
 
     # Huge declared lengths (read in chunks from 3.15) and memo indices (sparse from 3.15).
-    P5 = b"\x80\x05"
-    add("huge/binbytes8_2^62", P5 + b"\x8e" + Q(2 ** 62) + b"ab.")
-    add("huge/binbytes8_2^50", P5 + b"\x8e" + Q(2 ** 50) + b"ab.")
-    add("huge/bytearray8_2^62", P5 + b"\x96" + Q(2 ** 62) + b"ab.")
-    add("huge/binunicode8_2^62", P5 + b"\x8d" + Q(2 ** 62) + b"ab.")
-    add("huge/binbytes8_2^63", P5 + b"\x8e" + Q(2 ** 63) + b"ab.")
-    add("huge/binstring_2^31", b"T" + struct.pack("<I", 2 ** 31) + b"ab.")
-    add("huge/binstring_2^32-1", b"T" + struct.pack("<I", 2 ** 32 - 1) + b"ab.")
+    P5 = op("PROTO", 5)
+    add("huge/binbytes8_2^62", P5 + op("BINBYTES8", b"ab", length=2 ** 62) + b".")
+    add("huge/binbytes8_2^50", P5 + op("BINBYTES8", b"ab", length=2 ** 50) + b".")
+    add("huge/bytearray8_2^62", P5 + op("BYTEARRAY8", b"ab", length=2 ** 62) + b".")
+    add("huge/binunicode8_2^62", P5 + op("BINUNICODE8", b"ab", length=2 ** 62) + b".")
+    add("huge/binbytes8_2^63", P5 + op("BINBYTES8", b"ab", length=2 ** 63) + b".")
+    add("huge/binstring_2^31", op("BINSTRING", b"ab", length=2 ** 31) + b".")
+    add("huge/binstring_2^32-1", op("BINSTRING", b"ab", length=2 ** 32 - 1) + b".")
     add("memo/PUT_ssize_max", b"Np9223372036854775807\n.")
     add("memo/PUT_ssize_max_GET", b"Np9223372036854775807\n0g9223372036854775807\n.")
     add("memo/PUT_2^60", b"Np1152921504606846976\n.")
     add("memo/PUT_too_big", b"Np9223372036854775808\n.")
     add("memo/PUT_negative", b"Np-1\n.")
-    add("memo/LONG_BINGET_missing", P5 + b"Nj\xff\xff\xff\xff.")
+    add("memo/LONG_BINGET_missing", P5 + b"N" + op("LONG_BINGET", 2 ** 32 - 1) + b".")
 
     # Where MEMOIZE stores once PUTs went to sparse indices: 3.15 keeps an index past its
     # 32-slot (then grown) array and over twice its count in a dict, which MEMOIZE's index
@@ -166,13 +165,13 @@ def decode_cases():
         add("memo/sparse/generated_%d" % (i + 1), bytes.fromhex(h))
 
     def put(i, v=1):
-        return b"K" + bytes([v]) + b"p%d\n0" % i
+        return asm(("BININT1", v), ("PUT", i), "POP")
 
     fill = lambda a, b: b"".join(put(i) for i in range(a, b))
     add("memo/sparse/PUT_31", b"Np31\n0N\x94g1\n.")
     add("memo/sparse/PUT_32", b"Np32\n0N\x94g0\n.")
     add("memo/sparse/PUT_100_GET", b"Np100\n0N\x94g0\n0g100\n.")
-    add("memo/sparse/LONG_BINPUT_2^16", b"\x80\x04Nr\x00\x00\x01\x000N\x94h\x00.")
+    add("memo/sparse/LONG_BINPUT_2^16", P4 + b"N" + op("LONG_BINPUT", 2 ** 16) + b"0N\x94h\x00.")
     add("memo/sparse/twice_count", fill(0, 20) + put(40, 9) + b"N\x94g20\n.")
     add("memo/sparse/over_twice_count", fill(0, 20) + put(41, 9) + b"N\x94g20\n.")
     add("memo/sparse/grow_leaves_dict", put(40, 7) + fill(0, 33) + put(40, 8) + b"N\x94g34\n.")
@@ -182,29 +181,30 @@ def decode_cases():
     add("memo/sparse/MEMOIZE_over_dict_entry", put(40, 7) + fill(0, 40) + b"N\x94g40\n.")
 
     # Empty APPENDS / ADDITEMS (and SETITEMS) on every kind of target (3.15 checks it).
+    glob = asm(("SHORT_BINUNICODE", "foo"), ("SHORT_BINUNICODE", "Bar"), "STACK_GLOBAL")
     targets = {
-        "list": b"]", "dict": b"}", "set": b"\x8f", "int": b"K\x01", "bool": b"\x88",
-        "none": b"N", "str": b"\x8c\x01a", "bytes": b"C\x01a", "bytearray": b"\x96" + Q(1) + b"a",
-        "tuple": b")", "frozenset": b"(\x91", "global": b"\x8c\x03foo\x8c\x03Bar\x93",
-        "object": b"\x8c\x03foo\x8c\x03Bar\x93)\x81", "float": b"G" + b"\x00" * 8,
-        "buffer": b"\x97", "readonly_buffer": b"\x97\x98", "view": b"\x96" + Q(1) + b"a\x98",
+        "list": b"]", "dict": b"}", "set": b"\x8f", "int": op("BININT1", 1), "bool": b"\x88",
+        "none": b"N", "str": op("SHORT_BINUNICODE", "a"), "bytes": op("SHORT_BINBYTES", b"a"),
+        "bytearray": op("BYTEARRAY8", b"a"), "tuple": b")", "frozenset": b"(\x91", "global": glob,
+        "object": glob + b")\x81", "float": op("BINFLOAT", 0.0), "buffer": b"\x97",
+        "readonly_buffer": b"\x97\x98", "view": op("BYTEARRAY8", b"a") + b"\x98",
     }
-    for op, opname in ((b"e", "APPENDS"), (b"\x90", "ADDITEMS"), (b"u", "SETITEMS")):
+    for opname in ("APPENDS", "ADDITEMS", "SETITEMS"):
         for tname, t in targets.items():
-            add("batch/%s/%s/empty" % (opname, tname), P5 + t + b"(" + op + b".", 1)
-            add("batch/%s/%s/one" % (opname, tname), P5 + t + b"(K\x01" + op + b".", 1)
-    add("batch/APPENDS/bytearray_with_live_view/empty", P5 + b"\x96" + Q(1) + b"a\x94\x98h\x00(e.")
-    add("batch/APPENDS/bytearray_with_live_view/one", P5 + b"\x96" + Q(1) + b"a\x94\x98h\x00(K\x01e.")
+            add("batch/%s/%s/empty" % (opname, tname), P5 + t + b"(" + op(opname) + b".", 1)
+            add("batch/%s/%s/one" % (opname, tname), P5 + t + b"(K\x01" + op(opname) + b".", 1)
+    add("batch/APPENDS/bytearray_with_live_view/empty", P5 + op("BYTEARRAY8", b"a") + b"\x94\x98h\x00(e.")
+    add("batch/APPENDS/bytearray_with_live_view/one", P5 + op("BYTEARRAY8", b"a") + b"\x94\x98h\x00(K\x01e.")
     add("batch/APPENDS/no_target", P5 + b"(e.")
     add("batch/ADDITEMS/no_target", P5 + b"(\x90.")
 
     # `<locals>` in a dotted name (protocol 4+ only), by GLOBAL, STACK_GLOBAL and INST.
     for proto in (3, 4):
-        pr = b"\x80" + bytes([proto])
+        pr = op("PROTO", proto)
         add("locals/GLOBAL/p%d" % proto, pr + b"cm\nf.<locals>.C\n.")
         add("locals/GLOBAL_first/p%d" % proto, pr + b"cm\n<locals>.C\n.")
         add("locals/GLOBAL_plain/p%d" % proto, pr + b"cm\n<locals>\n.")
-        add("locals/STACK_GLOBAL/p%d" % proto, pr + b"\x8c\x01m\x8c\x0cf.<locals>.C\x93.")
+        add("locals/STACK_GLOBAL/p%d" % proto, pr + asm(("SHORT_BINUNICODE", "m"), ("SHORT_BINUNICODE", "f.<locals>.C"), "STACK_GLOBAL", "STOP"))
         add("locals/INST/p%d" % proto, pr + b"(im\nf.<locals>.C\n.")
     return cases
 

@@ -14,7 +14,6 @@ import copyreg
 import json
 import os
 import pickle
-import struct
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import brine_sandbox as sb  # noqa: E402
+from opcode_layout import op  # noqa: E402
 
 passed = 0
 failed = 0
@@ -284,10 +284,10 @@ def run_misc():
     got = sb.loads_py(b"cos\nsystem\nN}S'a'\nK\x01s\x86b.")
     check(got.get("type") == "AttributeError", "slot state on a global: %s" % got)
     # loads_c takes the paths pickle.loads takes (string input), also around FRAMEs
-    u8 = lambda n: struct.pack("<Q", n)
-    for data in (b"\x80\x04\x95" + u8(3) + b"\x8c\x03a" + b"bc.",
-                 b"\x80\x04\x95" + u8(4) + b"K\x01\x95" + u8(2) + b"\x85.",
-                 b"\x80\x04\x95" + u8(100) + b"K\x01.",
+    frame = lambda n: op("FRAME", n)   # a FRAME declaring n bytes
+    for data in (b"\x80\x04" + frame(3) + b"\x8c\x03a" + b"bc.",
+                 b"\x80\x04" + frame(4) + b"K\x01" + frame(2) + b"\x85.",
+                 b"\x80\x04" + frame(100) + b"K\x01.",
                  b"\x80\x03C\x00", b"X\x05\x00\x00\x00ab", b"I12", b"]K\x01a."):
         try:
             ref = sb.to_json(pickle.loads(data))
