@@ -6,6 +6,8 @@ standard library only, no side effects at import time, nothing printed.
 Public API:
     loads_c(data, buffers=0, timeout=None) -> node   (C unpickler, as pickle.loads runs it)
     loads_py(data, buffers=0, timeout=None) -> node  (pure-Python pickle._Unpickler)
+    loads_c_raw(...), loads_py_raw(...)              (the same loads, unconverted: (result,
+                                                      standins), or the error node)
     globals_c(data, buffers=0, extensions=(), timeout=None) -> (calls, error)
                                                      (find_class calls of the C unpickler)
     genops_json(data) -> list                        (pickletools.genops as JSON)
@@ -41,7 +43,8 @@ _LoadsUnpickler = pickle._Unpickler if _pickle is None else _pickle.Unpickler
 _WHOLE_INPUT = _pickle is not None and sys.implementation.name == "cpython"
 
 __all__ = [
-    "loads_c", "loads_py", "globals_c", "genops_json", "to_json", "doc_to_object", "dumps_json",
+    "loads_c", "loads_py", "loads_c_raw", "loads_py_raw", "globals_c", "genops_json", "to_json",
+    "doc_to_object", "dumps_json",
     "run_on_big_stack", "reexec_with_fixed_hash_seed", "jsonl_shards",
     "Record", "StandIns", "Timeout",
 ]
@@ -309,10 +312,11 @@ def _check_registry(extensions):
     return inverted, forward
 
 
-def _load(cls, data, buffers, timeout, calls=None, extensions=None):
+def _load(cls, data, buffers, timeout, calls=None, extensions=None, raw=False):
     """One sandboxed load. With calls (a list), find_class calls are appended to it and
     the result is not converted (None on success). With extensions ([(module, name, code)]),
-    copyreg's registry is exactly that during the load and put back afterwards."""
+    copyreg's registry is exactly that during the load and put back afterwards. With raw,
+    a successful load returns (result, standins) unconverted."""
     registry = None if extensions is None else _check_registry(extensions)
     standins = StandIns(buffers)
     kwargs = {}
@@ -375,6 +379,8 @@ def _load(cls, data, buffers, timeout, calls=None, extensions=None):
         return error
     if calls is not None:
         return None
+    if raw:
+        return result, standins
     return to_json(result, standins)
 
 
@@ -391,6 +397,20 @@ def loads_py(data, buffers=0, timeout=None, extensions=None):
     loads_c)."""
     return _load(_PyUnpickler, bytes(data), buffers, timeout, None,
                  None if extensions is None else list(extensions))
+
+
+def loads_c_raw(data, buffers=0, timeout=None, extensions=None):
+    """loads_c without the conversion, for a caller that converts the object graph itself
+    by to_json's rules (the Rust oracle): (result, standins) when the load succeeds, else
+    the error node (a dict)."""
+    return _load(_CUnpickler, bytes(data), buffers, timeout, None,
+                 None if extensions is None else list(extensions), True)
+
+
+def loads_py_raw(data, buffers=0, timeout=None, extensions=None):
+    """loads_py without the conversion, as loads_c_raw."""
+    return _load(_PyUnpickler, bytes(data), buffers, timeout, None,
+                 None if extensions is None else list(extensions), True)
 
 
 def globals_c(data, buffers=0, extensions=(), timeout=None):

@@ -10,6 +10,8 @@
 //! - [`roundtrip`]: CPython-pickled documents through the codec, encoder output through
 //!   CPython (`None` without an interpreter).
 //! - [`render`]: pretty-printing and unified diffs for people.
+//! - `to_json` (private): the unpickled object graph as pickle JSON, in Rust, for
+//!   `cpython::Sandbox::loads` (the same document as the sandbox's Python `to_json`).
 //!
 //! Documents nest as deep as pickles do, and dropping or comparing a deep
 //! `serde_json::Value` recurses: callers handling untrusted pickles run on a big stack
@@ -27,6 +29,8 @@ pub mod guard;
 mod python_info;
 pub mod render;
 pub mod roundtrip;
+#[cfg(feature = "cpython")]
+mod to_json;
 pub mod verdict;
 
 pub use cpython::{CPython, CPythonC, CPythonPy};
