@@ -267,7 +267,7 @@ pub enum Ids {
 }
 
 impl Ids {
-    const INLINE: usize = 16;
+    const INLINE: usize = 4;
 
     /// The ids of `slots`; `None` if one is a mark.
     fn of(slots: &[Slot]) -> Option<Ids> {
