@@ -13,7 +13,8 @@
 //! limits) says nothing; [`observe`] reports both for triage. The pure-Python unpickler
 //! costs several times the rest of a check and finds nothing the target fails on, so under
 //! the fuzzer ([`check`]) it runs on one input in [`PYTHON_ONE_IN`] (by a hash of the input,
-//! [`crate::decode::sampled`]); triage ([`observe`]) always runs it.
+//! [`crate::decode::sampled`]); triage ([`observe`]) always runs it. The fuzzer's checks are
+//! [`Differential::quick`]: a codec-vs-C disagreement is checked again in full to report it.
 
 use crate::finding::{Case, Finding, Kind};
 use arbitrary::{Arbitrary, Unstructured};
@@ -48,10 +49,16 @@ pub fn oracle() -> &'static Differential {
     D.get_or_init(|| Differential::new().with_python())
 }
 
-/// The oracle without the pure-Python unpickler (the same embedded interpreter).
-fn oracle_c_only() -> &'static Differential {
-    static D: OnceLock<Differential> = OnceLock::new();
-    D.get_or_init(Differential::new)
+/// The fuzzer's oracles, with and without the pure-Python unpickler (the same embedded
+/// interpreter): [`Differential::quick`], verdicts without rendered diffs.
+fn quick_oracle(with_python: bool) -> &'static Differential {
+    static BOTH: OnceLock<Differential> = OnceLock::new();
+    static C_ONLY: OnceLock<Differential> = OnceLock::new();
+    if with_python {
+        BOTH.get_or_init(|| Differential::new().with_python().quick())
+    } else {
+        C_ONLY.get_or_init(|| Differential::new().quick())
+    }
 }
 
 /// The full check of the pickle an input stands for (`None` when there is none, or no
@@ -81,19 +88,15 @@ pub fn finding_of(c: &Check) -> Option<Finding> {
     None
 }
 
-/// Checks one input: an error only for a codec-vs-C disagreement.
+/// Checks one input: an error only for a codec-vs-C disagreement. Checked quickly (no
+/// diffs rendered); a disagreement is checked again in full for the finding's detail.
 pub fn check(data: &[u8]) -> Result<(), Finding> {
-    let observed = if crate::decode::sampled(data, PYTHON_ONE_IN) {
-        observe(data)
-    } else {
-        generate(data).and_then(|p| {
-            let d = oracle_c_only();
-            d.c.as_ref()?;
-            let c = d.check(&p.bytes, p.buffers);
-            Some((p, c))
-        })
-    };
-    match observed.and_then(|(_, c)| finding_of(&c)) {
+    let Some(p) = generate(data) else { return Ok(()) };
+    let d = quick_oracle(crate::decode::sampled(data, PYTHON_ONE_IN));
+    if d.c.is_none() || !d.check(&p.bytes, p.buffers).codec_disagrees() {
+        return Ok(());
+    }
+    match observe(data).and_then(|(_, c)| finding_of(&c)) {
         Some(f) if f.kind == Kind::CodecBug => Err(f),
         _ => Ok(()),
     }

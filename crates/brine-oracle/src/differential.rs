@@ -28,6 +28,14 @@ pub struct Differential {
     pub c: Option<CPython>,
     /// CPython's pure-Python unpickler, when enabled and available.
     pub py: Option<CPython>,
+    /// Only what a verdict is, as cheaply as it can be known (see [`Differential::quick`]).
+    pub quick: bool,
+}
+
+/// The codec's outcome, or in a quick check its document's JSON text, not yet parsed.
+enum Lazy {
+    Done(Outcome),
+    Text(String),
 }
 
 /// Everything one check found.
@@ -80,12 +88,22 @@ impl Default for Differential {
 impl Differential {
     /// Codec and CPython C (when an interpreter can start).
     pub fn new() -> Differential {
-        Differential { codec: Codec::new(), c: CPython::c(), py: None }
+        Differential { codec: Codec::new(), c: CPython::c(), py: None, quick: false }
     }
 
     /// Also runs CPython's pure-Python unpickler (when an interpreter can start).
     pub fn with_python(mut self) -> Differential {
         self.py = CPython::python();
+        self
+    }
+
+    /// Verdicts without their diffs and documents, for a fuzzer that only needs to know
+    /// whether the engines agree: disagreements carry no rendered diff (rendering one costs
+    /// more than a small check), and a codec document whose JSON text is C's, byte for
+    /// byte, is not parsed (the codec's outcome is then [`Outcome::Accepted`]). Run a
+    /// default differential on an input to see what a disagreement is.
+    pub fn quick(mut self) -> Differential {
+        self.quick = true;
         self
     }
 
@@ -102,7 +120,10 @@ impl Differential {
         let mut screens = Vec::with_capacity(inputs.len());
         for &(data, buffers) in inputs {
             let raw = self.codec.decode_raw(data, buffers);
-            codec.push(Codec::outcome(&raw));
+            codec.push(match &raw {
+                Ok(_) if self.quick => Lazy::Text(brine_codec::json::result_to_json(&raw)),
+                _ => Lazy::Done(Codec::outcome(&raw)),
+            });
             screens.push(guard::screen(&self.codec, data, buffers, &raw));
         }
         // CPython for the inputs (or the safe prefixes) that passed.
@@ -138,9 +159,18 @@ impl Differential {
                     }
                     (_, None) => unreachable!("every unpoisoned input was loaded"),
                 };
-                let codec_vs_c = c.as_ref().map(|c| verdict::compare("codec", &codec, "cpython-c", c));
+                let codec = match codec {
+                    Lazy::Done(o) => o,
+                    // The same JSON text is the same document: no need to parse it.
+                    Lazy::Text(t) if matches!(&c, Some(Outcome::Ok(j)) if serde_json::to_string(j).is_ok_and(|cj| cj == t)) => {
+                        Outcome::Accepted
+                    }
+                    Lazy::Text(t) => Codec::text_outcome(&t),
+                };
+                let render = !self.quick;
+                let codec_vs_c = c.as_ref().map(|c| verdict::compare_rendered("codec", &codec, "cpython-c", c, render));
                 let c_vs_py = match (&c, &py) {
-                    (Some(c), Some(p)) => Some(verdict::compare("cpython-c", c, "cpython-py", p)),
+                    (Some(c), Some(p)) => Some(verdict::compare_rendered("cpython-c", c, "cpython-py", p, render)),
                     _ => None,
                 };
                 Check { codec, c, py, codec_vs_c, c_vs_py }

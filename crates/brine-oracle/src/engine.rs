@@ -294,11 +294,16 @@ impl Codec {
     /// The [`Outcome`] of a raw decode result.
     pub fn outcome(result: &Result<Decoded, Error>) -> Outcome {
         match result {
-            Ok(_) => match parse_json(&brine_codec::json::result_to_json(result)) {
-                Ok(j) => Outcome::Ok(j),
-                Err(e) => Outcome::Err { class: "brine-json-bug".into(), message: e },
-            },
+            Ok(_) => Codec::text_outcome(&brine_codec::json::result_to_json(result)),
             Err(e) => error_outcome(e),
+        }
+    }
+
+    /// The [`Outcome`] of a decoded document's JSON text ([`brine_codec::json::result_to_json`]).
+    pub fn text_outcome(text: &str) -> Outcome {
+        match parse_json(text) {
+            Ok(j) => Outcome::Ok(j),
+            Err(e) => Outcome::Err { class: "brine-json-bug".into(), message: e },
         }
     }
 }

@@ -120,12 +120,22 @@ impl Verdict {
     }
 }
 
-fn diff_nodes(a_name: &str, a: &J, b_name: &str, b: &J, first: String) -> Diff {
+/// The diff of two documents; with `render` false only where they first differ (the text
+/// is then empty: rendering costs more than a small check).
+fn diff_nodes(a_name: &str, a: &J, b_name: &str, b: &J, first: String, render: bool) -> Diff {
+    if !render {
+        return Diff { first, text: String::new() };
+    }
     Diff { first, text: render::unified(a_name, &render::pretty(a), b_name, &render::pretty(b)) }
 }
 
 /// Compares two decode outcomes: `a` from engine `a_name`, `b` from `b_name`.
 pub fn compare(a_name: &str, a: &Outcome, b_name: &str, b: &Outcome) -> Verdict {
+    compare_rendered(a_name, a, b_name, b, true)
+}
+
+/// [`compare`], with the diffs of disagreements rendered or not (`render`).
+pub fn compare_rendered(a_name: &str, a: &Outcome, b_name: &str, b: &Outcome, render: bool) -> Verdict {
     match (a, b) {
         (Outcome::Crashed(d), _) => Verdict::Crashed { engine: a_name.into(), detail: d.clone() },
         (_, Outcome::Crashed(d)) => Verdict::Crashed { engine: b_name.into(), detail: d.clone() },
@@ -136,7 +146,7 @@ pub fn compare(a_name: &str, a: &Outcome, b_name: &str, b: &Outcome) -> Verdict 
         (Outcome::Ok(x), Outcome::Ok(y)) if x == y => Verdict::Same,
         (Outcome::Ok(x), Outcome::Ok(y)) => match brine_codec::json::compare(x, y) {
             Ok(()) => Verdict::Same,
-            Err(m) => Verdict::ValuesDiffer(diff_nodes(a_name, x, b_name, y, format!("{}: {}", m.path, m.what))),
+            Err(m) => Verdict::ValuesDiffer(diff_nodes(a_name, x, b_name, y, format!("{}: {}", m.path, m.what), render)),
         },
         (Outcome::Err { class: ca, .. }, Outcome::Err { class: cb, .. }) => {
             if ca == cb {
@@ -145,7 +155,7 @@ pub fn compare(a_name: &str, a: &Outcome, b_name: &str, b: &Outcome) -> Verdict 
                 Verdict::DifferentErrors {
                     a: ca.clone(),
                     b: cb.clone(),
-                    diff: diff_nodes(a_name, &a.to_node(), b_name, &b.to_node(), format!("/: {ca} vs {cb}")),
+                    diff: diff_nodes(a_name, &a.to_node(), b_name, &b.to_node(), format!("/: {ca} vs {cb}"), render),
                 }
             }
         }
@@ -157,7 +167,7 @@ pub fn compare(a_name: &str, a: &Outcome, b_name: &str, b: &Outcome) -> Verdict 
                 accepting: acc.to_string(),
                 rejecting: rej.to_string(),
                 error: class.clone(),
-                diff: diff_nodes(a_name, &a.to_node(), b_name, &b.to_node(), format!("/: {acc} accepts, {rej} raises {class}")),
+                diff: diff_nodes(a_name, &a.to_node(), b_name, &b.to_node(), format!("/: {acc} accepts, {rej} raises {class}"), render),
             }
         }
     }
