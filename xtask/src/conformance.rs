@@ -6,7 +6,7 @@
 //! `corpus-cells`: (opcode, protocol) cells of y_ cases, failing opcodes of n_ cases) against
 //! conformance/corpus-cells-floor.json. Exit status is non-zero on any regression of either.
 
-use crate::util::{cargo, run_cmd, wants_help};
+use crate::util::{cargo, has_flag, run_cmd, wants_help};
 
 const HELP: &str = "usage: cargo xtask conformance [--seed N] [--count N] [--time SECS] [--no-generated]
 
@@ -31,6 +31,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
     // The corpus's own cells, separate from what the run decoded (generated pickles included).
     let mut cells = cargo();
     cells.args(["run", "--quiet", "--release", "-p", "brine-harness", "--bin", "corpus-cells"]);
-    let cells = if args.iter().any(|a| a == "--python") { Ok(()) } else { run_cmd(&mut cells) };
+    let cells = if has_flag(args, "python") { Ok(()) } else { run_cmd(&mut cells) };
     run.and(cells)
 }

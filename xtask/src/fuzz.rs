@@ -26,7 +26,9 @@
 //!   and the report: target/fuzz/report.md, report.json and one SVG chart per target, from
 //!   libFuzzer's status lines in target/fuzz/logs/<target>.log.
 
-use crate::util::{cargo, root, run_cmd, wants_help};
+use crate::util::{cargo, has_flag, parser, root, run_cmd, shown, value, wants_help};
+use lexopt::Arg::Long;
+use serde_json::{json, Value as J};
 use std::fmt::Write as _;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -81,19 +83,20 @@ fn parse(args: &[String]) -> Result<Opts, String> {
         report_only: false,
         cmin: true,
     };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut val = || it.next().cloned().ok_or(format!("{a} needs a value"));
-        match a.as_str() {
-            "--target" => o.targets.push(val()?),
-            "--all" => {}
-            "--time" => o.secs = parse_duration(&val()?)?,
-            "--jobs" => o.jobs = val()?.parse().map_err(|e| format!("--jobs: {e}"))?,
-            "--asan" => o.asan = true,
-            "--no-triage" => o.triage = false,
-            "--report" => o.report_only = true,
-            "--no-cmin" => o.cmin = false,
-            _ => return Err(format!("unknown flag {a}\n\n{HELP}")),
+    let mut p = parser(args);
+    while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+        let flag = shown(&arg);
+        let missing = format!("{flag} needs a value");
+        match arg {
+            Long("target") => o.targets.push(value(&mut p, &missing)?),
+            Long("all") => {}
+            Long("time") => o.secs = parse_duration(&value(&mut p, &missing)?)?,
+            Long("jobs") => o.jobs = value(&mut p, &missing)?.parse().map_err(|e| format!("--jobs: {e}"))?,
+            Long("asan") => o.asan = true,
+            Long("no-triage") => o.triage = false,
+            Long("report") => o.report_only = true,
+            Long("no-cmin") => o.cmin = false,
+            _ => return Err(format!("unknown flag {flag}\n\n{HELP}")),
         }
     }
     o.jobs = o.jobs.max(1);
@@ -120,7 +123,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         println!("{HELP}");
         return Ok(());
     }
-    if args.iter().any(|a| a == "--impl") {
+    if has_flag(args, "impl") {
         return impl_campaign(args);
     }
     let o = parse(args)?;
@@ -320,7 +323,7 @@ fn campaign(o: &Opts, targets: &[String]) -> Result<(), String> {
     let full_waves = targets.len() - targets.len() % o.jobs;
     let mut started = 0;
     let mut running: Vec<Running> = vec![];
-    let mut runs: Vec<String> = vec![];
+    let mut runs: Vec<J> = vec![];
     let mut last_print = Instant::now();
     loop {
         loop {
@@ -427,8 +430,10 @@ fn campaign(o: &Opts, targets: &[String]) -> Result<(), String> {
         }
         std::thread::sleep(Duration::from_millis(500));
     }
+    // One run a line.
+    let lines: Vec<String> = runs.iter().map(J::to_string).collect();
     let out = root().join("target/fuzz/runs.json");
-    fs::write(&out, format!("[\n{}\n]\n", runs.join(",\n"))).map_err(|e| e.to_string())
+    fs::write(&out, format!("[\n{}\n]\n", lines.join(",\n"))).map_err(|e| e.to_string())
 }
 
 /// Starts target `t`'s libFuzzer process: fork mode over `forks` cores, or (one core) a
@@ -506,31 +511,9 @@ pub fn restamp(line: &str, before: u64, secs: u64) -> Option<(String, u64)> {
     Some((format!("#{}{} time: {secs}s", before + st.execs, &rest[digits..]), st.execs))
 }
 
-fn run_json(t: &str, start: u64, secs: u64, budget: u64, forks: usize, status: &str, o: &Opts) -> String {
-    format!(
-        "{{\"target\":{},\"start\":{start},\"secs\":{secs},\"budget\":{budget},\"forks\":{forks},\"sanitizer\":{},\"status\":{}}}",
-        js(t),
-        js(if o.asan { "address" } else { "none" }),
-        js(status)
-    )
-}
-
-/// A JSON string literal.
-pub fn js(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+fn run_json(t: &str, start: u64, secs: u64, budget: u64, forks: usize, status: &str, o: &Opts) -> J {
+    let sanitizer = if o.asan { "address" } else { "none" };
+    json!({"target": t, "start": start, "secs": secs, "budget": budget, "forks": forks, "sanitizer": sanitizer, "status": status})
 }
 
 /// One libFuzzer status line: `#N ... cov: X ft: Y corp: Z ... exec/s: E ... time: Ts`.
@@ -640,23 +623,23 @@ pub fn svg_chart(title: &str, pts: &[Status]) -> String {
     )
 }
 
-/// Writes target/fuzz/report.md, report.json and <target>.svg from runs.json, the logs,
-/// fuzz/corpus and target/triage/findings.{json,md}.
-/// The `forks` of target `t`'s entry in runs.json (0 when it has none).
-fn forks_of(runs: &str, t: &str) -> u64 {
-    let Some(i) = runs.find(&format!("\"target\":{}", js(t))) else { return 0 };
-    let rest = &runs[i..];
-    let rest = &rest[..rest.find('}').unwrap_or(rest.len())];
-    rest.split_once("\"forks\":")
-        .map(|(_, v)| v.chars().take_while(char::is_ascii_digit).collect::<String>())
-        .and_then(|d| d.parse().ok())
-        .unwrap_or(0)
+/// The `forks` of target `t`'s (first) entry in runs.json (0 when it has none).
+fn forks_of(runs: &J, t: &str) -> u64 {
+    let entries = runs.as_array().map_or(&[][..], Vec::as_slice);
+    entries.iter().find(|r| r["target"] == t).and_then(|r| r["forks"].as_u64()).unwrap_or(0)
 }
 
+/// A JSON file written earlier, or `[]` when it is missing or unreadable.
+fn read_json_list(path: &Path) -> J {
+    fs::read_to_string(path).ok().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_else(|| json!([]))
+}
+
+/// Writes target/fuzz/report.md, report.json and <target>.svg from runs.json, the logs,
+/// fuzz/corpus and target/triage/findings.{json,md}.
 pub fn write_report() -> Result<(), String> {
     let out = root().join("target/fuzz");
     fs::create_dir_all(&out).map_err(|e| e.to_string())?;
-    let runs = fs::read_to_string(out.join("runs.json")).unwrap_or_else(|_| "[]".into());
+    let runs = read_json_list(&out.join("runs.json"));
     let targets = fuzz_targets()?;
     let mut md = String::from("# brine fuzzing report\n\n");
     let _ = writeln!(md, "Written by `cargo xtask fuzz` (unix time {}). Budget, status and sanitizer per target are in report.json (`runs`).\n", unix_now());
@@ -689,17 +672,25 @@ pub fn write_report() -> Result<(), String> {
             last.cov,
             last.ft
         );
-        let series: Vec<String> = pts.iter().map(|p| format!("[{},{},{},{},{}]", p.time.unwrap_or(0), p.execs, p.cov, p.ft, p.corp)).collect();
-        tj.push(format!(
-            "{{\"target\":{},\"secs\":{secs},\"cores\":{cores},\"execs\":{},\"execs_per_sec\":{rate},\"execs_per_sec_per_core\":{},\"cov_per_core_hour\":{cov_h},\"ft_per_core_hour\":{ft_h},\"corpus_files\":{files},\"corpus_bytes\":{bytes},\"cov_start\":{},\"cov_end\":{},\"ft_end\":{},\"artifacts\":{arts},\"series_columns\":[\"time_s\",\"execs\",\"cov\",\"ft\",\"corp\"],\"series\":[{}]}}",
-            js(t),
-            last.execs,
-            rate / cores,
-            first.cov,
-            last.cov,
-            last.ft,
-            series.join(",")
-        ));
+        let series: Vec<J> = pts.iter().map(|p| json!([p.time.unwrap_or(0), p.execs, p.cov, p.ft, p.corp])).collect();
+        tj.push(json!({
+            "target": t,
+            "secs": secs,
+            "cores": cores,
+            "execs": last.execs,
+            "execs_per_sec": rate,
+            "execs_per_sec_per_core": rate / cores,
+            "cov_per_core_hour": cov_h,
+            "ft_per_core_hour": ft_h,
+            "corpus_files": files,
+            "corpus_bytes": bytes,
+            "cov_start": first.cov,
+            "cov_end": last.cov,
+            "ft_end": last.ft,
+            "artifacts": arts,
+            "series_columns": ["time_s", "execs", "cov", "ft", "corp"],
+            "series": series,
+        }));
     }
     md.push_str("\nCoverage growth (blue: libFuzzer's `cov`, edges; orange, dashed: `ft`, features; each from the run's lowest to its highest value):\n\n");
     for t in &targets {
@@ -708,21 +699,15 @@ pub fn write_report() -> Result<(), String> {
         }
     }
     let triage = root().join("target/triage");
-    let findings_json = fs::read_to_string(triage.join("findings.json")).unwrap_or_else(|_| "[]".into());
+    let findings_json = read_json_list(&triage.join("findings.json"));
     md.push_str("\n## Findings\n\n");
     match fs::read_to_string(triage.join("findings.md")) {
         Ok(f) => md.push_str(&f),
         Err(_) => md.push_str("No triage ran (`cargo xtask triage` writes target/triage/findings.md).\n"),
     }
     fs::write(out.join("report.md"), md).map_err(|e| e.to_string())?;
-    let json = format!(
-        "{{\"generated\":{},\"runs\":{},\"targets\":[{}],\"findings\":{}}}\n",
-        unix_now(),
-        runs.trim(),
-        tj.join(","),
-        findings_json.trim()
-    );
-    fs::write(out.join("report.json"), json).map_err(|e| e.to_string())?;
+    let json = json!({"generated": unix_now(), "runs": runs, "targets": tj, "findings": findings_json});
+    fs::write(out.join("report.json"), format!("{json}\n")).map_err(|e| e.to_string())?;
     println!("report: {}", out.join("report.md").display());
     Ok(())
 }

@@ -2,7 +2,8 @@
 //!
 //! main.rs only dispatches; each command is a module. The heavy work lives in library
 //! crates and the `brine` binary, which the commands build in release mode and run, so this
-//! crate stays small and quick to compile (no dependencies beyond std).
+//! crate stays small and quick to compile: its only dependencies are lexopt (arguments, read
+//! as `brine` reads them) and serde_json (the fuzz and triage reports).
 
 mod bench;
 mod check_impl;

@@ -2,7 +2,8 @@
 //! already show become conformance cases (scripts/promote_findings.py, expectations made by
 //! live CPython) and then corpus cases (scripts/gen_corpus.py).
 
-use crate::util::{root, run_cmd, wants_help};
+use crate::util::{parser, root, run_cmd, shown, value, wants_help};
+use lexopt::Arg::Long;
 use std::process::Command;
 
 const HELP: &str = "usage: cargo xtask promote --impl NAME [--impl NAME]... | --all
@@ -16,19 +17,19 @@ pub fn run(args: &[String]) -> Result<(), String> {
         return Ok(());
     }
     let mut dirs = vec![];
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--impl" => {
-                let n = it.next().ok_or("--impl needs a name")?;
+    let mut p = parser(args);
+    while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("impl") => {
+                let n = value(&mut p, "--impl needs a name")?;
                 dirs.push(root().join("target/campaigns").join(n));
             }
-            "--all" => {
+            Long("all") => {
                 for e in std::fs::read_dir(root().join("target/campaigns")).map_err(|e| format!("target/campaigns: {e}"))? {
                     dirs.push(e.map_err(|e| e.to_string())?.path());
                 }
             }
-            other => return Err(format!("unknown argument {other}\n\n{HELP}")),
+            other => return Err(format!("unknown argument {}\n\n{HELP}", shown(&other))),
         }
     }
     for d in &dirs {

@@ -19,8 +19,10 @@
 //!
 //! Writes target/triage/findings.json and findings.md (which the fuzz report includes).
 
-use crate::fuzz::{helper_bin, js, require_cargo_fuzz, sanitizer_args};
-use crate::util::{cargo, root, wants_help};
+use crate::fuzz::{helper_bin, require_cargo_fuzz, sanitizer_args};
+use crate::util::{cargo, parser, root, shown, value, wants_help};
+use lexopt::Arg::Long;
+use serde_json::{json, Value as J};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
@@ -60,14 +62,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
         return Ok(());
     }
     let mut o = Opts::default();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--target" => o.targets.push(it.next().cloned().ok_or("--target needs a value")?),
-            "--tmin-time" => o.tmin_secs = crate::fuzz::parse_duration(it.next().ok_or("--tmin-time needs a value")?)?,
-            "--no-tmin" => o.tmin = false,
-            "--asan" => o.asan = true,
-            _ => return Err(format!("unknown flag {a}\n\n{HELP}")),
+    let mut p = parser(args);
+    while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("target") => o.targets.push(value(&mut p, "--target needs a value")?),
+            Long("tmin-time") => o.tmin_secs = crate::fuzz::parse_duration(&value(&mut p, "--tmin-time needs a value")?)?,
+            Long("no-tmin") => o.tmin = false,
+            Long("asan") => o.asan = true,
+            other => return Err(format!("unknown flag {}\n\n{HELP}", shown(&other))),
         }
     }
     triage(&o)?;
@@ -306,8 +308,12 @@ fn propose(f: &mut Found, i: usize, out: &Path) -> Result<(), String> {
     Ok(())
 }
 
-fn hex_of(p: &Path) -> String {
-    fs::read(p).map(|b| b.iter().take(512).map(|x| format!("{x:02x}")).collect()).unwrap_or_default()
+/// The hex of the first 512 bytes of a classified input's pickle: `pickle_hex` of the case
+/// that `brine-fuzz classify` wrote beside it (`detail`), the same bytes as its .pkl.
+fn pickle_hex_of(detail: &Path) -> String {
+    let j: J = fs::read_to_string(detail).ok().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
+    let h = j.pointer("/case/pickle_hex").and_then(J::as_str).unwrap_or("");
+    h.get(..1024).unwrap_or(h).to_string()
 }
 
 fn write_findings(found: &[Found], out: &Path, asan: bool) -> Result<(), String> {
@@ -324,14 +330,14 @@ fn write_findings(found: &[Found], out: &Path, asan: bool) -> Result<(), String>
             format!("cargo fuzz run {san} {} {}", f.target, rel(&r.file)),
             format!("target/release/brine-fuzz classify --target {} --out /tmp/brine-classify {}", f.target, rel(&r.file)),
         ];
-        let pickle_hex = r.pickle.as_deref().map(hex_of).unwrap_or_default();
+        let detail = out.join("classified").join(&f.target).join(format!("{}.json", r.file.file_name().unwrap().to_string_lossy()));
+        let pickle_hex = if r.pickle.is_some() { pickle_hex_of(&detail) } else { String::new() };
         let _ = writeln!(md, "### `{}`{}\n", r.key, if f.new { " (new in this run)" } else { "" });
         let _ = writeln!(md, "- class: **{}**; {} artifact(s), e.g. `{}`", r.kind, f.files.len(), rel(&f.files[0]));
         let _ = writeln!(md, "- representative: `{}` ({} bytes{})", rel(&r.file), r.size, if f.minimized { ", minimized by cargo fuzz tmin" } else { "" });
         if !pickle_hex.is_empty() {
             let _ = writeln!(md, "- pickle (hex): `{pickle_hex}`{}", if r.buffers > 0 { format!(" with {} buffer(s)", r.buffers) } else { String::new() });
         }
-        let detail = out.join("classified").join(&f.target).join(format!("{}.json", r.file.file_name().unwrap().to_string_lossy()));
         if detail.exists() {
             let _ = writeln!(md, "- details: `{}`", rel(&detail));
         }
@@ -344,22 +350,67 @@ fn write_findings(found: &[Found], out: &Path, asan: bool) -> Result<(), String>
             }
         }
         let _ = writeln!(md, "- reproduce:\n  ```\n  {}\n  ```\n", repro.join("\n  "));
-        js_items.push(format!(
-            "{{\"key\":{},\"target\":{},\"class\":{},\"count\":{},\"representative\":{},\"size\":{},\"minimized\":{},\"new\":{},\"pickle_hex\":{},\"buffers\":{},\"proposed\":[{}],\"reproduce\":[{}]}}",
-            js(&r.key),
-            js(&f.target),
-            js(&r.kind),
-            f.files.len(),
-            js(&rel(&r.file)),
-            r.size,
-            f.minimized,
-            f.new,
-            js(&pickle_hex),
-            r.buffers,
-            f.proposed.iter().map(|p| js(p)).collect::<Vec<_>>().join(","),
-            repro.iter().map(|p| js(p)).collect::<Vec<_>>().join(",")
-        ));
+        let item = json!({
+            "key": r.key,
+            "target": f.target,
+            "class": r.kind,
+            "count": f.files.len(),
+            "representative": rel(&r.file),
+            "size": r.size,
+            "minimized": f.minimized,
+            "new": f.new,
+            "pickle_hex": pickle_hex,
+            "buffers": r.buffers,
+            "proposed": f.proposed,
+            "reproduce": repro,
+        });
+        js_items.push(item.to_string());
     }
     fs::write(out.join("findings.md"), md).map_err(|e| e.to_string())?;
+    // One finding a line.
     fs::write(out.join("findings.json"), format!("[{}]\n", js_items.join(",\n"))).map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_json_has_one_finding_a_line() {
+        let out = std::env::temp_dir().join(format!("xtask-triage-test-{}", std::process::id()));
+        let work = out.join("classified/decode");
+        fs::create_dir_all(&work).unwrap();
+        // What `brine-fuzz classify` writes beside the input: the case, its pickle as hex.
+        let long = "ab".repeat(600);
+        fs::write(work.join("crash-1.json"), json!({"case": {"pickle_hex": long}}).to_string()).unwrap();
+        let rep = Classified {
+            file: PathBuf::from("fuzz/artifacts/decode/crash-1"),
+            reproduced: true,
+            kind: "panic".into(),
+            key: "decode/panic/panic/src/x.rs:1".into(),
+            buffers: 0,
+            pickle: Some(work.join("crash-1.pkl")),
+            size: 600,
+        };
+        let found = [Found {
+            target: "decode".into(),
+            rep: rep.clone(),
+            files: vec![rep.file.clone()],
+            minimized: false,
+            proposed: vec!["fuzz_decode_x_0.pkl".into()],
+            new: true,
+        }];
+        write_findings(&found, &out, false).unwrap();
+        let text = fs::read_to_string(out.join("findings.json")).unwrap();
+        assert_eq!(text.lines().count(), 1);
+        let j: J = serde_json::from_str(&text).unwrap();
+        let f = &j[0];
+        assert_eq!(f["key"], "decode/panic/panic/src/x.rs:1");
+        assert_eq!((f["count"].as_u64(), f["size"].as_u64(), &f["new"]), (Some(1), Some(600), &json!(true)));
+        // The first 512 bytes of the pickle.
+        assert_eq!(f["pickle_hex"].as_str().unwrap(), &long[..1024]);
+        assert_eq!(f["proposed"], json!(["fuzz_decode_x_0.pkl"]));
+        assert_eq!(f["reproduce"].as_array().unwrap().len(), 2);
+        let _ = fs::remove_dir_all(&out);
+    }
 }

@@ -5,7 +5,7 @@
 //! corpus's per-version fields and docs/versions.md, and checks the codec in each version's
 //! mode. Exit status non-zero on any disagreement. Not part of CI (`.ci/run` needs no chroot).
 
-use crate::util::{cargo, run_cmd, wants_help};
+use crate::util::{cargo, has_flag, run_cmd, wants_help};
 use std::process::Command;
 
 const HELP: &str = "usage: cargo xtask versions [--reuse] [--only X.Y,...] [--check-only]
@@ -20,7 +20,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         println!("{HELP}");
         return Ok(());
     }
-    if !args.iter().any(|a| a == "--check-only") {
+    if !has_flag(args, "check-only") {
         run_cmd(&mut Command::new("scripts/pythons.sh"))?;
     }
     let mut cmd = cargo();

@@ -14,6 +14,7 @@
 //! Exit status: 1 when the codec disagrees with CPython C on any file (a poisoned check is
 //! no disagreement) or a file cannot be read, 2 on bad arguments or without CPython.
 
+use brine_harness::args::{self, Arg};
 use brine_oracle::{Check, Differential, Verdict};
 use serde_json::Value as J;
 use std::collections::BTreeMap;
@@ -23,20 +24,17 @@ use std::process::ExitCode;
 /// Files per trip to the interpreter thread.
 const BATCH: usize = 64;
 
-pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
+pub(crate) fn run(a: &[String]) -> Result<ExitCode, String> {
     let mut buffers = None;
     let mut python = None;
     let mut files = vec![];
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--buffers" => {
-                let n = it.next().ok_or("--buffers needs a number")?;
-                buffers = Some(n.parse::<usize>().map_err(|_| format!("bad --buffers value {n:?}"))?);
-            }
-            "--python" => python = Some(crate::parse_python(it.next())?),
-            s if s.starts_with("--") => return Err(format!("unknown flag {s}")),
-            s => files.push(s.to_string()),
+    let mut p = args::parser(a);
+    while let Some(arg) = args::next(&mut p)? {
+        match arg {
+            Arg::Long("buffers") => buffers = Some(crate::parse_buffers(&mut p)?),
+            Arg::Long("python") => python = Some(crate::parse_python(&mut p)?),
+            Arg::Value(v) => files.push(args::operand(v)?),
+            other => return Err(format!("unknown flag {}", args::shown(&other))),
         }
     }
     if files.is_empty() {

@@ -2,12 +2,13 @@
 //! Prints the summary and coverage table, writes target/conformance/report.{json,md} and
 //! coverage.svg, and exits 1 on any regression.
 
+use brine_harness::args::{self, Arg};
 use brine_harness::{report, run};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-pub fn run(args: &[String]) -> Result<ExitCode, String> {
+pub fn run(a: &[String]) -> Result<ExitCode, String> {
     let root = workspace_root()?;
     let mut cfg = run::RunConfig {
         root: root.clone(),
@@ -17,20 +18,17 @@ pub fn run(args: &[String]) -> Result<ExitCode, String> {
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
     };
     let mut python: Option<String> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut num = |what: &str| -> Result<u64, String> {
-            let v = it.next().ok_or(format!("{what} needs a number"))?;
-            v.parse().map_err(|_| format!("bad {what} value {v:?}"))
-        };
-        match a.as_str() {
-            "--seed" => cfg.seed = num("--seed")?,
-            "--count" => cfg.count = num("--count")? as usize,
-            "--time" => cfg.time_budget = Duration::from_secs(num("--time")?),
-            "--no-generated" => cfg.count = 0,
-            "--progress" => cfg.progress = true,
-            "--python" => python = Some(it.next().ok_or("--python needs a version, e.g. 3.14")?.clone()),
-            other => return Err(format!("unknown flag {other}")),
+    let mut p = args::parser(a);
+    while let Some(arg) = args::next(&mut p)? {
+        let num = |p: &mut args::Parser, what: &str| -> Result<u64, String> { args::parse(p, what, &format!("{what} needs a number")) };
+        match arg {
+            Arg::Long("seed") => cfg.seed = num(&mut p, "--seed")?,
+            Arg::Long("count") => cfg.count = num(&mut p, "--count")? as usize,
+            Arg::Long("time") => cfg.time_budget = Duration::from_secs(num(&mut p, "--time")?),
+            Arg::Long("no-generated") => cfg.count = 0,
+            Arg::Long("progress") => cfg.progress = true,
+            Arg::Long("python") => python = Some(args::value(&mut p, "--python needs a version, e.g. 3.14")?),
+            other => return Err(format!("unknown flag {}", args::shown(&other))),
         }
     }
     if let Some(v) = python.filter(|v| v != brine_harness::versions::BASELINE) {

@@ -10,29 +10,28 @@
 //! cannot be encoded is an error line, not a failed command.
 
 use brine_codec::{encode_document_with, EncodeOptions};
-use brine_codec::json::{parse_deep, write::write_json_str};
-use serde_json::Value as J;
+use brine_harness::args::{self, Arg};
+use brine_codec::hex;
+use brine_codec::json::parse_deep;
+use serde_json::{json, Value as J};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
+pub(crate) fn run(a: &[String]) -> Result<ExitCode, String> {
     let mut protocol: Option<u8> = None;
     let mut opts = EncodeOptions::default();
-    let mut file: Option<&str> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--protocol" | "-p" => {
-                let n = it.next().ok_or("--protocol needs a number")?;
-                protocol = Some(n.parse().map_err(|_| format!("bad --protocol value {n:?}"))?);
-            }
-            "--python" => opts.python = crate::parse_python(it.next())?,
-            s if s.starts_with("--") => return Err(format!("unknown flag {s}")),
-            s if file.is_none() => file = Some(s),
-            _ => return Err("encode takes one FILE".into()),
+    let mut file: Option<String> = None;
+    let mut p = args::parser(a);
+    while let Some(arg) = args::next(&mut p)? {
+        match arg {
+            Arg::Long("protocol") | Arg::Short('p') => protocol = Some(args::parse(&mut p, "--protocol", "--protocol needs a number")?),
+            Arg::Long("python") => opts.python = crate::parse_python(&mut p)?,
+            Arg::Value(v) if file.is_none() => file = Some(args::operand(v)?),
+            Arg::Value(_) => return Err("encode takes one FILE".into()),
+            other => return Err(format!("unknown flag {}", args::shown(&other))),
         }
     }
-    match file {
+    match &file {
         Some(path) => encode_file(path, protocol.ok_or("encode FILE needs --protocol N")?, &opts),
         None => encode_lines(protocol, &opts),
     }
@@ -68,23 +67,10 @@ fn encode_lines(default_protocol: Option<u8>, opts: &EncodeOptions) -> Result<Ex
             continue;
         }
         let reply = match encode_line(&line, default_protocol, opts) {
-            Ok(bytes) => {
-                let mut s = String::with_capacity(14 + 2 * bytes.len());
-                s.push_str(r#"{"pickle":""#);
-                for b in &bytes {
-                    s.push_str(&format!("{b:02x}"));
-                }
-                s.push_str("\"}\n");
-                s
-            }
-            Err(msg) => {
-                let mut s = String::from(r#"{"error":"#);
-                write_json_str(&mut s, &msg);
-                s.push_str("}\n");
-                s
-            }
+            Ok(bytes) => json!({"pickle": hex::encode(&bytes)}),
+            Err(msg) => json!({"error": msg}),
         };
-        out.write_all(reply.as_bytes()).map_err(|e| e.to_string())?;
+        writeln!(out, "{reply}").map_err(|e| e.to_string())?;
     }
     out.flush().map_err(|e| e.to_string())?;
     Ok(ExitCode::SUCCESS)

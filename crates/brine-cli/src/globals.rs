@@ -14,30 +14,27 @@
 //! C unpickler (default 3.11). A rejected pickle is not a failed command: the exit
 //! status is non-zero only when a file cannot be read (1) or the arguments are wrong (2).
 
-use brine_codec::json::write::write_json_str;
 use brine_codec::DecodeOptions;
-use serde_json::Value as J;
+use brine_harness::args::{self, Arg};
+use serde_json::{json, Value as J};
 use std::collections::HashMap;
 use std::io::Write;
 use std::process::ExitCode;
 
-pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
+pub(crate) fn run(a: &[String]) -> Result<ExitCode, String> {
     let mut opts = DecodeOptions::default();
     let mut files = vec![];
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--buffers" => {
-                let n = it.next().ok_or("--buffers needs a number")?;
-                opts.buffers = Some(n.parse().map_err(|_| format!("bad --buffers value {n:?}"))?);
+    let mut p = args::parser(a);
+    while let Some(arg) = args::next(&mut p)? {
+        match arg {
+            Arg::Long("buffers") => opts.buffers = Some(crate::parse_buffers(&mut p)?),
+            Arg::Long("extensions") => {
+                let j = args::value(&mut p, "--extensions needs a JSON list [[module, name, code], ...]")?;
+                opts.extensions = parse_extensions(&j)?;
             }
-            "--extensions" => {
-                let j = it.next().ok_or("--extensions needs a JSON list [[module, name, code], ...]")?;
-                opts.extensions = parse_extensions(j)?;
-            }
-            "--python" => opts.python = crate::parse_python(it.next())?,
-            s if s.starts_with("--") => return Err(format!("unknown flag {s}")),
-            s => files.push(s.to_string()),
+            Arg::Long("python") => opts.python = crate::parse_python(&mut p)?,
+            Arg::Value(v) => files.push(args::operand(v)?),
+            other => return Err(format!("unknown flag {}", args::shown(&other))),
         }
     }
     if files.is_empty() {
@@ -56,12 +53,8 @@ pub(crate) fn run(args: &[String]) -> Result<ExitCode, String> {
             }
         };
         let g = brine_codec::globals(&data, &opts);
-        let mut line = String::from(r#"{"file":"#);
-        write_json_str(&mut line, path);
-        line.push_str(r#","globals":"#);
-        line.push_str(&brine_codec::decode::calls_to_json(&g.calls));
-        line.push_str("}\n");
-        out.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
+        let line = json!({"file": path, "globals": brine_codec::decode::calls_to_json(&g.calls)});
+        writeln!(out, "{line}").map_err(|e| e.to_string())?;
     }
     out.flush().map_err(|e| e.to_string())?;
     Ok(status)

@@ -23,8 +23,9 @@ mod encode;
 mod globals;
 mod input;
 
-use brine_codec::json::write::write_json_str;
 use brine_codec::{decode_shared, DecodeOptions, Python};
+use brine_harness::args::{self, Arg};
+use serde_json::Value as J;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -64,31 +65,40 @@ struct Flags {
 }
 
 /// The value of `--python X.Y`: a supported CPython version.
-pub(crate) fn parse_python(v: Option<&String>) -> Result<Python, String> {
-    let v = v.ok_or("--python needs a version (3.9, 3.11, 3.13, 3.14, 3.15)")?;
+pub(crate) fn parse_python(p: &mut args::Parser) -> Result<Python, String> {
+    let v = args::value(p, "--python needs a version (3.9, 3.11, 3.13, 3.14, 3.15)")?;
     v.parse().map_err(|e: brine_codec::ParsePythonError| e.to_string())
 }
 
-fn parse_flags(args: &[String]) -> Result<Flags, String> {
+/// The value of `--buffers N`.
+pub(crate) fn parse_buffers(p: &mut args::Parser) -> Result<usize, String> {
+    args::parse(p, "--buffers", "--buffers needs a number")
+}
+
+fn parse_flags(a: &[String]) -> Result<Flags, String> {
     let mut f = Flags { json: false, quiet: false, buffers: None, python: Python::default(), files: vec![] };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--json" => f.json = true,
-            "--quiet" | "-q" => f.quiet = true,
-            "--buffers" => {
-                let n = it.next().ok_or("--buffers needs a number")?;
-                f.buffers = Some(n.parse().map_err(|_| format!("bad --buffers value {n:?}"))?);
-            }
-            "--python" => f.python = parse_python(it.next())?,
-            s if s.starts_with("--") => return Err(format!("unknown flag {s}")),
-            _ => f.files.push(a.clone()),
+    let mut p = args::parser(a);
+    while let Some(arg) = args::next(&mut p)? {
+        match arg {
+            Arg::Long("json") => f.json = true,
+            Arg::Long("quiet") | Arg::Short('q') => f.quiet = true,
+            Arg::Long("buffers") => f.buffers = Some(parse_buffers(&mut p)?),
+            Arg::Long("python") => f.python = parse_python(&mut p)?,
+            Arg::Value(v) => f.files.push(args::operand(v)?),
+            other => return Err(format!("unknown flag {}", args::shown(&other))),
         }
     }
     if f.files.is_empty() {
         return Err("no FILE given".into());
     }
     Ok(f)
+}
+
+/// A line `{"file": PATH, KEY: JSON}` of `dis --json` or `decode`, around JSON the codec
+/// wrote (a document or an opcode stream can be hundreds of MB: it is not parsed into a
+/// `serde_json::Value` only to be written out again).
+fn file_line(out: &mut impl Write, path: &str, key: &str, json: &str) -> std::io::Result<()> {
+    writeln!(out, r#"{{"file":{},"{key}":{json}}}"#, J::from(path))
 }
 
 fn run(args: Vec<String>) -> Result<ExitCode, String> {
@@ -131,18 +141,13 @@ fn run(args: Vec<String>) -> Result<ExitCode, String> {
             }
         };
         let data = source.as_bytes();
-        let mut line = String::new();
-        match cmd.as_str() {
+        let written = match cmd.as_str() {
             "dis" => {
                 let d = brine_codec::dis::genops(data);
                 if flags.json {
-                    line.push_str(r#"{"file":"#);
-                    write_json_str(&mut line, path);
-                    line.push_str(r#","ops":"#);
-                    line.push_str(&d.to_json());
-                    line.push_str("}\n");
+                    file_line(&mut out, path, "ops", &d.to_json())
                 } else {
-                    line = d.to_text();
+                    out.write_all(d.to_text().as_bytes())
                 }
             }
             "decode" => {
@@ -150,35 +155,28 @@ fn run(args: Vec<String>) -> Result<ExitCode, String> {
                 let t = std::time::Instant::now();
                 let r = decode_shared(&source, &opts);
                 let dt = t.elapsed();
-                if flags.quiet {
-                    match &r {
-                        Ok(d) => {
-                            line = format!(
-                                "{path}: ok, {} objects from {} bytes in {:.3} ms ({:.1} MB/s)\n",
-                                d.heap.objs.len(),
-                                data.len(),
-                                dt.as_secs_f64() * 1e3,
-                                data.len() as f64 / dt.as_secs_f64().max(1e-9) / 1e6
-                            )
-                        }
-                        Err(e) => line = format!("{path}: {e}\n"),
-                    }
-                } else {
-                    line.push_str(r#"{"file":"#);
-                    write_json_str(&mut line, path);
-                    line.push_str(r#","result":"#);
-                    line.push_str(&brine_codec::json::result_to_json(&r));
-                    line.push_str("}\n");
-                }
+                let written = match &r {
+                    Ok(d) if flags.quiet => writeln!(
+                        out,
+                        "{path}: ok, {} objects from {} bytes in {:.3} ms ({:.1} MB/s)",
+                        d.heap.objs.len(),
+                        data.len(),
+                        dt.as_secs_f64() * 1e3,
+                        data.len() as f64 / dt.as_secs_f64().max(1e-9) / 1e6
+                    ),
+                    Err(e) if flags.quiet => writeln!(out, "{path}: {e}"),
+                    _ => file_line(&mut out, path, "result", &brine_codec::json::result_to_json(&r)),
+                };
                 // The process is about to exit: freeing the last file's values one by one
                 // would only cost time (a large share of a one-shot decode's).
                 if i == last {
                     std::mem::forget(r);
                 }
+                written
             }
             other => return Err(format!("unknown command {other:?}")),
-        }
-        out.write_all(line.as_bytes()).map_err(|e| e.to_string())?;
+        };
+        written.map_err(|e| e.to_string())?;
     }
     out.flush().map_err(|e| e.to_string())?;
     Ok(status)

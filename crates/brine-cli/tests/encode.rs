@@ -36,8 +36,7 @@ fn line_mode_answers_each_line() {
     for d in docs() {
         for proto in 0..=5 {
             let want = brine_codec::encode_document(&d, proto).unwrap();
-            let hex: String = want.iter().map(|b| format!("{b:02x}")).collect();
-            assert_eq!(lines[i]["pickle"], hex.as_str());
+            assert_eq!(lines[i]["pickle"], brine_codec::hex::encode(&want).as_str());
             i += 1;
         }
     }

@@ -5,9 +5,11 @@
 //! checks), so brine reproduces it separately rather than deriving it from the decoder.
 //! Streams stop at the first STOP, like genops.
 
-use crate::json::write::{float_repr, write_json_str};
+use crate::hex;
+use crate::json::write::float_repr;
 use crate::opcodes::{split_arg, ArgError, ArgKind, Layout, Opcode};
 use crate::pytext::{self, PyInt};
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use std::fmt::Write;
 
 /// An opcode argument as genops yields it.
@@ -248,76 +250,93 @@ pub fn genops(data: &[u8]) -> Disassembly {
     }
 }
 
-fn write_pystr_json(out: &mut String, s: &[u8]) {
-    match std::str::from_utf8(s) {
-        Ok(t) => {
-            out.push_str(r#"{"t":"str","v":"#);
-            write_json_str(out, t);
-            out.push('}');
-        }
-        Err(_) => {
-            out.push_str(r#"{"t":"str","hex":""#);
-            for b in s {
-                let _ = write!(out, "{b:02x}");
-            }
-            out.push_str("\"}");
+// JSON. The types serialize themselves (serde, written out by serde_json) rather than
+// through a `serde_json::Value`: a disassembly can have millions of ops, and a value tree
+// of them costs 20-40 times the serialization itself.
+
+/// A [`Display`](std::fmt::Display) value serialized as a JSON string.
+struct Text<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Text<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
+/// A pickle JSON atom, `{"t": t, key: v}`.
+fn atom<S: Serializer, V: Serialize + ?Sized>(s: S, t: &str, key: &str, v: &V) -> Result<S::Ok, S::Error> {
+    let mut m = s.serialize_map(Some(2))?;
+    m.serialize_entry("t", t)?;
+    m.serialize_entry(key, v)?;
+    m.end()
+}
+
+/// An argument as a pickle JSON atom (or `null`). A str holding a lone surrogate (not
+/// UTF-8) is `"hex"` of its bytes, as a str node is written.
+impl Serialize for Arg {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Arg::None => s.serialize_unit(),
+            Arg::Int(PyInt::Small(i)) => atom(s, "int", "v", &Text(i)),
+            Arg::Int(PyInt::Big(b)) => atom(s, "int", "v", &Text(b)),
+            Arg::Bool(b) => atom(s, "bool", "v", b),
+            Arg::Str(b) => match std::str::from_utf8(b) {
+                Ok(t) => atom(s, "str", "v", t),
+                Err(_) => atom(s, "str", "hex", &hex::encode(b)),
+            },
+            Arg::Bytes(b) => atom(s, "bytes", "v", &hex::encode(b)),
+            Arg::ByteArray(b) => atom(s, "bytearray", "v", &hex::encode(b)),
+            Arg::Float(f) => atom(s, "float", "v", &float_repr(*f)),
         }
     }
 }
 
-/// Appends an argument as a pickle JSON atom (or `null`).
-pub fn write_arg_json(out: &mut String, arg: &Arg) {
-    match arg {
-        Arg::None => out.push_str("null"),
-        Arg::Int(PyInt::Small(i)) => {
-            let _ = write!(out, r#"{{"t":"int","v":"{i}"}}"#);
+/// `{"op", "arg", "pos"}`.
+impl Serialize for DisOp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("op", self.op.name().unwrap_or("?"))?;
+        m.serialize_entry("arg", &self.arg)?;
+        m.serialize_entry("pos", &self.pos)?;
+        m.end()
+    }
+}
+
+/// `{"t": "error", "type", "message", "pos"}`.
+impl Serialize for DisError {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(4))?;
+        m.serialize_entry("t", "error")?;
+        m.serialize_entry("type", self.kind)?;
+        m.serialize_entry("message", &self.message)?;
+        m.serialize_entry("pos", &self.pos)?;
+        m.end()
+    }
+}
+
+/// The spec's opcode-stream JSON array: the ops, then the error when genops raised.
+impl Serialize for Disassembly {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.ops.len() + usize::from(self.error.is_some())))?;
+        for o in &self.ops {
+            seq.serialize_element(o)?;
         }
-        Arg::Int(PyInt::Big(b)) => {
-            let _ = write!(out, r#"{{"t":"int","v":"{b}"}}"#);
+        if let Some(e) = &self.error {
+            seq.serialize_element(e)?;
         }
-        Arg::Bool(b) => {
-            let _ = write!(out, r#"{{"t":"bool","v":{b}}}"#);
-        }
-        Arg::Str(s) => write_pystr_json(out, s),
-        Arg::Bytes(b) | Arg::ByteArray(b) => {
-            out.push_str(if matches!(arg, Arg::Bytes(_)) { r#"{"t":"bytes","v":""# } else { r#"{"t":"bytearray","v":""# });
-            for x in b {
-                let _ = write!(out, "{x:02x}");
-            }
-            out.push_str("\"}");
-        }
-        Arg::Float(f) => {
-            let _ = write!(out, r#"{{"t":"float","v":"{}"}}"#, float_repr(*f));
-        }
+        seq.end()
     }
 }
 
 impl Disassembly {
-    /// The spec's opcode-stream JSON array.
+    /// The opcode-stream JSON array (see the [`Serialize`] impl) as text.
     pub fn to_json(&self) -> String {
-        let mut out = String::from("[");
-        for (i, o) in self.ops.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str(r#"{"op":""#);
-            out.push_str(o.op.name().unwrap_or("?"));
-            out.push_str(r#"","arg":"#);
-            write_arg_json(&mut out, &o.arg);
-            let _ = write!(out, r#","pos":{}}}"#, o.pos);
-        }
-        if let Some(e) = &self.error {
-            if !self.ops.is_empty() {
-                out.push(',');
-            }
-            out.push_str(r#"{"t":"error","type":""#);
-            out.push_str(e.kind);
-            out.push_str(r#"","message":"#);
-            write_json_str(&mut out, &e.message);
-            let _ = write!(out, r#","pos":{}}}"#, e.pos);
-        }
-        out.push(']');
-        out
+        serde_json::to_string(self).expect("a disassembly serializes")
+    }
+
+    /// The opcode-stream JSON array as a value.
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::to_value(self).expect("a disassembly serializes")
     }
 
     /// A listing in the manner of `python3 -m pickletools`.

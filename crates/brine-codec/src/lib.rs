@@ -9,6 +9,7 @@
 //! - [`dis`]: the opcode stream as `pickletools.genops` yields it.
 //! - [`json`]: pickle JSON, the harness's value contract, and its equality.
 //! - [`pytext`]: CPython's text-argument parsers (strtol, PyLong_FromString, dtoa, escapes).
+//! - [`hex`]: hex, as pickle JSON and every brine file and message writes it.
 //!
 //! [`globals`] decodes and also lists the `find_class(module, name)` calls CPython would
 //! make, in order, errors included: what a pickle imports, without importing it.
@@ -24,6 +25,7 @@ pub mod decode;
 pub mod dis;
 pub mod encode;
 pub mod error;
+pub mod hex;
 pub mod json;
 pub mod opcodes;
 pub mod python;

@@ -5,7 +5,7 @@
 //! except cases CPython itself could only answer with a limit (MemoryError, RecursionError,
 //! a timeout), where a brine limit error or any answer is accepted.
 
-use brine_codec::{decode_with, json, DecodeOptions};
+use brine_codec::{decode_with, hex, json, DecodeOptions};
 use serde_json::Value as J;
 use std::path::{Path, PathBuf};
 
@@ -25,10 +25,6 @@ struct Case {
     extensions: std::collections::HashMap<i64, (String, String)>,
 }
 
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
-
 fn load_cases() -> Vec<Case> {
     let mut files: Vec<_> = std::fs::read_dir(conformance_dir())
         .expect("conformance/decode exists (run scripts/gen_conformance.py)")
@@ -44,10 +40,13 @@ fn load_cases() -> Vec<Case> {
             if v.get("header").is_some() {
                 continue;
             }
+            let name = v["name"].as_str().unwrap().to_string();
+            let pickle = hex::decode(v["pickle"].as_str().unwrap())
+                .unwrap_or_else(|e| panic!("{}: {name}: \"pickle\" is not hex: {e}", f.display()));
             out.push(Case {
                 file: f.file_name().unwrap().to_string_lossy().into_owned(),
-                name: v["name"].as_str().unwrap().to_string(),
-                pickle: unhex(v["pickle"].as_str().unwrap()),
+                name,
+                pickle,
                 buffers: v.get("buffers").and_then(J::as_u64).map(|n| n as usize),
                 c: v["c"].clone(),
                 genops: v["genops"].clone(),
@@ -186,7 +185,7 @@ fn check(filter: impl Fn(&Case) -> bool + Send + 'static, min_cases: usize) {
                     "{}/{} [{}]: {} {}\n    brine:   {}\n    CPython: {}",
                     case.file,
                     case.name,
-                    hex(&case.pickle),
+                    short_hex(&case.pickle),
                     m.path,
                     m.what,
                     trunc(&ours.to_string()),
@@ -197,9 +196,9 @@ fn check(filter: impl Fn(&Case) -> bool + Send + 'static, min_cases: usize) {
             } else {
                 errors += 1;
             }
-            let dis: J = json::parse_deep(&brine_codec::dis::genops(&case.pickle).to_json()).unwrap();
+            let dis = brine_codec::dis::genops(&case.pickle).to_value();
             if let Err(m) = compare_ops(&dis, &case.genops) {
-                failures.push(format!("{}/{} [{}]: dis: {m}", case.file, case.name, hex(&case.pickle)));
+                failures.push(format!("{}/{} [{}]: dis: {m}", case.file, case.name, short_hex(&case.pickle)));
             }
         }
         println!(
@@ -214,8 +213,9 @@ fn check(filter: impl Fn(&Case) -> bool + Send + 'static, min_cases: usize) {
     });
 }
 
-fn hex(b: &[u8]) -> String {
-    let s: String = b.iter().take(80).map(|x| format!("{x:02x}")).collect();
+/// The first 80 bytes as hex, `...` after them when there are more.
+fn short_hex(b: &[u8]) -> String {
+    let s = hex::encode(&b[..b.len().min(80)]);
     if b.len() > 80 {
         format!("{s}...")
     } else {

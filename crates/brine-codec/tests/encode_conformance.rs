@@ -20,7 +20,7 @@
 
 use brine_codec::json::{self, read::read};
 use brine_codec::value::{Construction, Obj, Set};
-use brine_codec::{decode_with, encode, encode_document, DecodeOptions, Heap, Value};
+use brine_codec::{decode_with, encode, encode_document, hex, DecodeOptions, Heap, Value};
 use serde_json::Value as J;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,8 +37,10 @@ fn jsonl_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-fn unhex(s: &str) -> Vec<u8> {
-    json::read::decode_hex(s.as_bytes()).expect("hex")
+/// A case's `"pickle"`, hex (a fixture that is not fails the test, naming the case).
+fn pickle_of(case: &J) -> Vec<u8> {
+    let h = case["pickle"].as_str().unwrap_or_else(|| panic!("{}: no \"pickle\"", case["name"]));
+    hex::decode(h).unwrap_or_else(|e| panic!("{}: \"pickle\" is not hex: {e}", case["name"]))
 }
 
 /// The first differing opcode (frames aside, positions ignored), with a few either side.
@@ -142,7 +144,7 @@ fn run_encode_files() -> Tally {
             t.cases += 1;
             let name = case["name"].as_str().unwrap_or("?").to_string();
             let proto = case["protocol"].as_u64().unwrap() as u8;
-            let want = unhex(case["pickle"].as_str().unwrap());
+            let want = pickle_of(&case);
             let value = &case["value"];
             // 1. exact
             match encode_document(value, proto) {
@@ -264,7 +266,7 @@ fn run_decode_values() -> (usize, usize, usize, Vec<Difference>) {
         }
         cases += 1;
         let name = case["name"].as_str().unwrap_or("?").to_string();
-        let want = unhex(case["pickle"].as_str().unwrap());
+        let want = pickle_of(&case);
         // Names end in "/p<protocol>".
         let Some(proto) = name.rsplit_once("/p").and_then(|(_, p)| p.parse::<u8>().ok()) else { continue };
         let opts = DecodeOptions { buffers: case.get("buffers").and_then(J::as_u64).map(|n| n as usize), ..Default::default() };
@@ -347,7 +349,7 @@ fn run_object_fixtures() -> Tally {
         t.cases += 1;
         let name = case["name"].as_str().unwrap_or("?").to_string();
         let proto = case["protocol"].as_u64().unwrap() as u8;
-        let want = unhex(case["pickle"].as_str().unwrap());
+        let want = pickle_of(&case);
         match encode_document(&case["value"], proto) {
             Ok(got) if got == want => t.exact += 1,
             Ok(got) => t.failures.push(format!("{name}: exact: {}", explain(&want, &got))),

@@ -3,13 +3,15 @@
 //! written by scripts/gen_globals_cases.py. Each case's calls must be CPython's, in order,
 //! and the decode's result CPython's too (same document, or the same exception class).
 
-use brine_codec::{globals, json, DecodeOptions};
+use brine_codec::{globals, hex, json, DecodeOptions};
 use serde_json::Value as J;
 use std::collections::HashMap;
 use std::path::Path;
 
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+/// A case's `"pickle"`, hex (a fixture that is not fails the test, naming the case).
+fn pickle_of(case: &J) -> Vec<u8> {
+    let h = case["pickle"].as_str().unwrap_or_else(|| panic!("{}: no \"pickle\"", case["name"]));
+    hex::decode(h).unwrap_or_else(|e| panic!("{}: \"pickle\" is not hex: {e}", case["name"]))
 }
 
 fn cases() -> Vec<J> {
@@ -35,8 +37,8 @@ fn calls_are_cpythons() {
     let mut failures = vec![];
     for case in &cases {
         let name = case["name"].as_str().unwrap();
-        let g = globals(&unhex(case["pickle"].as_str().unwrap()), &options(case));
-        let ours: J = serde_json::from_str(&brine_codec::decode::calls_to_json(&g.calls)).unwrap();
+        let g = globals(&pickle_of(case), &options(case));
+        let ours = brine_codec::decode::calls_to_json(&g.calls);
         if ours != case["calls"] {
             failures.push(format!("{name}: calls {ours} != CPython's {}", case["calls"]));
         }
@@ -79,7 +81,7 @@ fn cases_cover_what_the_spec_names() {
 fn globals_decodes_as_decode_with() {
     // Recording changes nothing about the decode.
     for case in cases() {
-        let data = unhex(case["pickle"].as_str().unwrap());
+        let data = pickle_of(&case);
         let opts = options(&case);
         let a = json::result_to_json(&globals(&data, &opts).result);
         let b = json::result_to_json(&brine_codec::decode_with(&data, &opts));

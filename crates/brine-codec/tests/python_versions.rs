@@ -8,7 +8,7 @@
 //! pickling). And wherever a version's expectation differs from 3.11's, the codec's own
 //! outputs for the two versions must differ too: without the version logic these tests fail.
 
-use brine_codec::{decode_with, encode_document_with, json, DecodeOptions, Python};
+use brine_codec::{decode_with, encode_document_with, hex, json, DecodeOptions, Python};
 use serde_json::Value as J;
 use std::path::Path;
 
@@ -18,12 +18,10 @@ fn fixture() -> J {
     json::parse_deep(&text).expect("valid JSON")
 }
 
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+/// A case's `"pickle"`, hex (a fixture that is not fails the test, naming the case).
+fn pickle_of(case: &J) -> Vec<u8> {
+    let h = case["pickle"].as_str().unwrap_or_else(|| panic!("{}: no \"pickle\"", case["name"]));
+    hex::decode(h).unwrap_or_else(|e| panic!("{}: \"pickle\" is not hex: {e}", case["name"]))
 }
 
 fn fnv1a64(data: &[u8]) -> String {
@@ -65,7 +63,7 @@ fn decode_matches_each_version() {
     let mut checked = 0;
     for case in f["decode"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
-        let pickle = unhex(case["pickle"].as_str().unwrap());
+        let pickle = pickle_of(case);
         let buffers = case.get("buffers").and_then(J::as_u64).map(|n| n as usize);
         for (v, expect) in case["expect"].as_object().unwrap() {
             let ours = decode_node(&pickle, buffers, version(v));
@@ -88,7 +86,7 @@ fn decode_version_differences_are_modelled() {
     let mut failures = vec![];
     for case in f["decode"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
-        let pickle = unhex(case["pickle"].as_str().unwrap());
+        let pickle = pickle_of(case);
         let buffers = case.get("buffers").and_then(J::as_u64).map(|n| n as usize);
         let base = &case["expect"]["3.11"];
         let ours_base = decode_node(&pickle, buffers, Python::V3_11);
@@ -133,7 +131,7 @@ fn encode_outcome(doc: &J, protocol: u8, python: Python) -> Result<Vec<u8>, Stri
 
 fn encode_matches(ours: &Result<Vec<u8>, String>, expect: &J) -> bool {
     match (ours, expect.get("pickle"), expect.get("fnv1a64"), expect.get("error")) {
-        (Ok(b), Some(h), _, _) => hex(b) == h.as_str().unwrap(),
+        (Ok(b), Some(h), _, _) => hex::encode(b) == h.as_str().unwrap(),
         (Ok(b), _, Some(h), _) => b.len() as u64 == expect["len"].as_u64().unwrap() && fnv1a64(b) == h.as_str().unwrap(),
         (Err(class), _, _, Some(c)) => class == c.as_str().unwrap(),
         _ => false,
@@ -194,7 +192,7 @@ fn binstring_length_messages_match() {
         if !name.starts_with("huge/binstring_") {
             continue;
         }
-        let pickle = unhex(case["pickle"].as_str().unwrap());
+        let pickle = pickle_of(case);
         for (v, expect) in case["expect"].as_object().unwrap() {
             let ours = decode_node(&pickle, None, version(v));
             assert_eq!(ours["message"], expect["message"], "{name} [{v}]");

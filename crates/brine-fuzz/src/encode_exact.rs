@@ -106,10 +106,10 @@ pub fn check_document(doc: &J, p: u8) -> Result<(), Finding> {
                 NAME,
                 "bytes-differ",
                 format!("byte {first}"),
-                format!("protocol {p}: {doc}\ncodec:        {}\npickle.dumps: {}\n{}", crate::finding::hex(&a), crate::finding::hex(&b), listing_diff(&a, &b)),
+                format!("protocol {p}: {doc}\ncodec:        {}\npickle.dumps: {}\n{}", brine_codec::hex::encode(&a), brine_codec::hex::encode(&b), listing_diff(&a, &b)),
             ))
         }
-        (Err(e), Ok(b)) => Err(Finding::bug(NAME, "codec-refuses", e.to_string(), format!("protocol {p}: {doc}\npickle.dumps: {}", crate::finding::hex(&b)))),
+        (Err(e), Ok(b)) => Err(Finding::bug(NAME, "codec-refuses", e.to_string(), format!("protocol {p}: {doc}\npickle.dumps: {}", brine_codec::hex::encode(&b)))),
         (Ok(_), Err(m)) if !(m.contains("RecursionError") || m.contains("MemoryError")) => {
             Err(Finding::bug(NAME, "cpython-refuses", m.lines().next().unwrap_or("").to_string(), format!("protocol {p}: {doc}\n{m}")))
         }

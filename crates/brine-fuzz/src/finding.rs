@@ -93,7 +93,7 @@ impl Case {
     pub fn to_json(&self) -> J {
         let mut m = serde_json::Map::new();
         if let Some((p, b)) = &self.pickle {
-            m.insert("pickle_hex".into(), J::from(hex(p)));
+            m.insert("pickle_hex".into(), J::from(brine_codec::hex::encode(p)));
             m.insert("buffers".into(), J::from(b.unwrap_or(0)));
         }
         if let Some((d, p)) = &self.document {
@@ -102,11 +102,6 @@ impl Case {
         }
         J::Object(m)
     }
-}
-
-/// Lowercase hex.
-pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// For the targets whose input is the pickle itself.

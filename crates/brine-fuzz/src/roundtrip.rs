@@ -56,17 +56,17 @@ pub fn check_document(doc: &J, p: u8) -> Result<(), Finding> {
         .map_err(|e| Finding::bug(NAME, "encode-refused", e.to_string(), format!("protocol {p}: {doc}")))?;
     let r = brine_codec::decode(&bytes);
     if let Err(e) = &r {
-        return Err(Finding::bug(NAME, "decode-rejected", format!("byte {}", e.offset), format!("{e}\nprotocol {p}: {doc}\npickle: {}", crate::finding::hex(&bytes))));
+        return Err(Finding::bug(NAME, "decode-rejected", format!("byte {}", e.offset), format!("{e}\nprotocol {p}: {doc}\npickle: {}", brine_codec::hex::encode(&bytes))));
     }
     // The parts encoder (large payloads borrowed, not copied) writes the same bytes.
     if let Ok(d) = &r {
         let (whole, parts) = (brine_codec::encode(&d.heap, d.root, p), brine_codec::encode_parts(&d.heap, d.root, p));
         if whole.as_ref().ok() != parts.as_ref().ok().map(|e| e.to_vec()).as_ref() {
-            return Err(Finding::bug(NAME, "parts-differ", "/", format!("protocol {p}: {doc}\npickle: {}", crate::finding::hex(&bytes))));
+            return Err(Finding::bug(NAME, "parts-differ", "/", format!("protocol {p}: {doc}\npickle: {}", brine_codec::hex::encode(&bytes))));
         }
     }
     let back = json::parse_deep(&json::result_to_json(&r)).map_err(|e| Finding::bug(NAME, "json-syntax", "/", e.to_string()))?;
     compare(doc, &back).map_err(|m| {
-        Finding::bug(NAME, "values-differ", m.path, format!("{}\nprotocol {p}\nin:  {doc}\nout: {back}\npickle: {}", m.what, crate::finding::hex(&bytes)))
+        Finding::bug(NAME, "values-differ", m.path, format!("{}\nprotocol {p}\nin:  {doc}\nout: {back}\npickle: {}", m.what, brine_codec::hex::encode(&bytes)))
     })
 }

@@ -44,18 +44,11 @@ pub struct EncodeCase {
     pub pickle: Vec<u8>,
 }
 
-/// Lowercase hex to bytes.
-pub fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap_or(0)).collect()
-}
-
-/// Bytes to lowercase hex.
-pub fn hex(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        s.push_str(&format!("{x:02x}"));
-    }
-    s
+/// A case line's `"pickle"`: hex (an error, naming the case, when it is missing or not hex).
+pub fn pickle_of(v: &J) -> Result<Vec<u8>, String> {
+    let name = v["name"].as_str().unwrap_or("?");
+    let h = v["pickle"].as_str().ok_or_else(|| format!("{name}: no \"pickle\""))?;
+    brine_codec::hex::decode(h).map_err(|e| format!("{name}: \"pickle\" is not hex: {e}"))
 }
 
 fn jsonl_files(dir: &Path) -> Vec<PathBuf> {
@@ -67,12 +60,12 @@ fn jsonl_files(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
-fn for_lines(path: &Path, mut f: impl FnMut(J)) -> Result<(), String> {
+fn for_lines(path: &Path, mut f: impl FnMut(J) -> Result<(), String>) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let v: J = brine_codec::json::parse_deep(line).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
         if v.get("header").is_none() {
-            f(v);
+            f(v).map_err(|e| format!("{}:{}: {e}", path.display(), i + 1))?;
         }
     }
     Ok(())
@@ -87,14 +80,15 @@ pub fn decode_cases(root: &Path) -> Result<Vec<DecodeCase>, String> {
             out.push(DecodeCase {
                 origin: origin.clone(),
                 name: v["name"].as_str().unwrap_or("?").to_string(),
-                pickle: unhex(v["pickle"].as_str().unwrap_or("")),
+                pickle: pickle_of(&v)?,
                 buffers: v.get("buffers").and_then(J::as_u64).map(|n| n as usize),
                 c: v["c"].clone(),
                 python: v.get("python").cloned(),
                 genops: v.get("genops").cloned(),
                 limit: v.get("limit").and_then(J::as_bool).unwrap_or(false),
                 extensions: crate::impls::corpus::extensions_of(v.get("extensions")),
-            })
+            });
+            Ok(())
         })?;
     }
     Ok(out)
@@ -111,8 +105,9 @@ pub fn encode_cases(root: &Path) -> Result<Vec<EncodeCase>, String> {
                 name: v["name"].as_str().unwrap_or("?").to_string(),
                 protocol: v["protocol"].as_u64().unwrap_or(0) as u8,
                 value: v["value"].clone(),
-                pickle: unhex(v["pickle"].as_str().unwrap_or("")),
-            })
+                pickle: pickle_of(&v)?,
+            });
+            Ok(())
         })?;
     }
     Ok(out)
@@ -138,4 +133,30 @@ pub fn corpus_cases(root: &Path) -> Result<(Vec<DecodeCase>, Vec<String>), Strin
         })
         .collect();
     Ok((cases, lost))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pickle_that_is_not_hex_is_an_error() {
+        assert_eq!(pickle_of(&serde_json::json!({"name": "a", "pickle": "4b012e"})), Ok(vec![0x4b, 1, 0x2e]));
+        // Each of these once loaded as some other pickle (a bad digit as 0, an odd digit dropped).
+        for bad in ["4b0x2e", "4b012", "+b012e"] {
+            let e = pickle_of(&serde_json::json!({"name": "a", "pickle": bad})).unwrap_err();
+            assert!(e.starts_with("a: \"pickle\" is not hex"), "{e}");
+        }
+        assert_eq!(pickle_of(&serde_json::json!({"name": "a"})), Err("a: no \"pickle\"".into()));
+    }
+
+    #[test]
+    fn a_bad_line_names_its_file_and_line() {
+        let dir = std::env::temp_dir().join(format!("brine-cases-test-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("conformance/decode")).unwrap();
+        std::fs::write(dir.join("conformance/decode/x.jsonl"), "{\"header\": 1}\n{\"name\": \"ok\", \"pickle\": \"4e2e\", \"c\": null}\n{\"name\": \"bad\", \"pickle\": \"4e2\"}\n").unwrap();
+        let e = decode_cases(&dir).unwrap_err();
+        assert!(e.ends_with("x.jsonl:3: bad: \"pickle\" is not hex: odd number of hex digits (3)"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

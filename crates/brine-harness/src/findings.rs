@@ -14,7 +14,7 @@
 //!
 //! Scanner misses and fail-opens get their own section.
 
-use crate::cases::hex;
+use brine_codec::hex;
 use crate::impls::matrix::{adapters, Adapter};
 use serde_json::Value as J;
 use std::collections::BTreeMap;
@@ -57,7 +57,7 @@ pub fn write(root: &Path) -> Result<String, String> {
     let mut total = 0usize;
     let corpus: BTreeMap<Vec<u8>, String> = crate::impls::corpus::load(root)?.cases.into_iter().map(|c| (c.pickle, c.name)).collect();
     for a in adapters(root)? {
-        let (classes, campaign_line) = classes_of(root, &a, &corpus);
+        let (classes, campaign_line) = classes_of(root, &a, &corpus)?;
         let scanner = a.meta.get("scanner").and_then(J::as_bool).unwrap_or(false);
         let (scan, dec): (Vec<&Class>, Vec<&Class>) = classes.iter().partition(|c| c.status == "miss" || c.status == "fail-open");
         total += classes.len();
@@ -98,7 +98,7 @@ fn read_json(p: &Path) -> Option<J> {
 
 /// The classes of one implementation: campaign findings first, then corpus classes of a
 /// kind no campaign finding shows.
-fn classes_of(root: &Path, a: &Adapter, corpus: &BTreeMap<Vec<u8>, String>) -> (Vec<Class>, String) {
+fn classes_of(root: &Path, a: &Adapter, corpus: &BTreeMap<Vec<u8>, String>) -> Result<(Vec<Class>, String), String> {
     let mut out = vec![];
     let mut line = String::new();
     let dir = root.join("target/campaigns").join(&a.name);
@@ -125,7 +125,8 @@ fn classes_of(root: &Path, a: &Adapter, corpus: &BTreeMap<Vec<u8>, String>) -> (
         for path in files {
             let Some(j) = read_json(&path) else { continue };
             let fb = &j["found_by"];
-            let pickle = crate::cases::unhex(j["pickle"].as_str().unwrap_or(""));
+            let pickle = hex::decode(j["pickle"].as_str().unwrap_or(""))
+                .map_err(|e| format!("{}: \"pickle\" is not hex: {e}", path.display()))?;
             out.push(Class {
                 key: j["signature"].as_str().unwrap_or("").to_string(),
                 status: j["status"].as_str().unwrap_or("").to_string(),
@@ -203,7 +204,7 @@ fn classes_of(root: &Path, a: &Adapter, corpus: &BTreeMap<Vec<u8>, String>) -> (
     } else {
         line.push_str("Not in the matrix yet.");
     }
-    (out, line)
+    Ok((out, line))
 }
 
 /// `status/ops/class` -> `status/class`.
@@ -298,7 +299,7 @@ fn render(md: &mut String, a: &Adapter, group: &[&Class], matches: &J) {
         let _ = writeln!(md, "{} signatures, {hits} hits; the smallest reproducer (`{}`):
 ", group.len(), c.key);
     }
-    let h = hex(&c.pickle);
+    let h = hex::encode(&c.pickle);
     let shown = if h.len() > 2 * MAX_HEX { format!("{}... ({} bytes)", &h[..2 * MAX_HEX], c.pickle.len()) } else { h };
     let _ = writeln!(md, "- reproducer ({} bytes{}): `{shown}`", c.pickle.len(), c.buffers.map_or(String::new(), |n| format!(", {n} out-of-band buffers")));
     let _ = writeln!(md, "- CPython {} (C): {}", python_of(a), c.cpython);
@@ -330,7 +331,7 @@ fn render(md: &mut String, a: &Adapter, group: &[&Class], matches: &J) {
     if group.len() > 1 {
         let _ = writeln!(md, "<details><summary>the other {} signatures of this class</summary>\n", group.len() - 1);
         for o in &group[1..] {
-            let h = hex(&o.pickle);
+            let h = hex::encode(&o.pickle);
             let h = if h.len() > 80 { format!("{}...", &h[..80]) } else { h };
             let _ = writeln!(md, "- `{}` ({} bytes, {} hits{}): `{h}`", o.key, o.pickle.len(), o.cases, if o.corpus.is_some() { ", in the corpus" } else { "" });
         }

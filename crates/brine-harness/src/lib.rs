@@ -1,6 +1,7 @@
 //! The conformance run behind `cargo xtask conformance` (issue 6): every checked-in case and
 //! a seeded batch of generated ones through every engine, opcode coverage, and reports.
 //!
+//! - [`args`]: command-line arguments, read the same way by every `brine` subcommand.
 //! - [`cases`]: loading conformance/ and corpus/.
 //! - [`campaign`]: differential campaigns against another implementation's adapter.
 //! - [`findings`]: docs/findings.md from campaigns and the matrix.
@@ -10,6 +11,7 @@
 //! - [`run`]: one conformance run over every check.
 #![deny(missing_docs)]
 
+pub mod args;
 pub mod campaign;
 pub mod cases;
 pub mod corpus_cells;

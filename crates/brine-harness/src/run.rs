@@ -15,11 +15,11 @@
 //! - `expectations`: the checked-in CPython results still match live CPython.
 //! - `corpus`: every case named in corpus/manifest.json is present.
 
-use crate::cases::{self, hex, DecodeCase};
+use crate::cases::{self, DecodeCase};
 use crate::coverage::Coverage;
 use crate::{CheckCount, Finding, RunReport};
 use arbitrary::Unstructured;
-use brine_codec::{json, DecodeOptions, FindClass};
+use brine_codec::{hex, json, DecodeOptions, FindClass};
 use brine_oracle::{Differential, Outcome, Verdict};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value as J;
@@ -61,7 +61,7 @@ impl Run {
             regression,
             summary: v.summary(),
             diff: v.diff().map(|d| d.text.clone()).unwrap_or_default(),
-            pickle_hex: hex(pickle),
+            pickle_hex: hex::encode(pickle),
             repro,
         });
     }
@@ -71,7 +71,7 @@ impl Run {
             check: check.into(),
             case: case.into(),
             reason: v.summary(),
-            pickle_hex: hex(&pickle[..pickle.len().min(64)]),
+            pickle_hex: hex::encode(&pickle[..pickle.len().min(64)]),
         });
     }
 
@@ -113,7 +113,7 @@ impl Run {
                         regression: false,
                         summary,
                         diff: v.diff().map(|d| d.text.clone()).unwrap_or_default(),
-                        pickle_hex: hex(pickle),
+                        pickle_hex: hex::encode(pickle),
                         repro: String::new(),
                     };
                     f.repro = repro_compare(pickle);
@@ -136,7 +136,7 @@ fn outcome_kind(o: &Outcome) -> String {
 
 /// A one-line shell command reproducing a decode check on these bytes.
 fn repro_compare(pickle: &[u8]) -> String {
-    format!("printf '{}' | xxd -r -p > /tmp/case.pkl && cargo run -q -p brine-cli -- compare /tmp/case.pkl", hex(pickle))
+    format!("printf '{}' | xxd -r -p > /tmp/case.pkl && cargo run -q -p brine-cli -- compare /tmp/case.pkl", hex::encode(pickle))
 }
 
 fn bar(cfg: &RunConfig, len: u64, what: &str) -> ProgressBar {
@@ -330,7 +330,7 @@ fn check_decode_cases(cfg: &RunConfig, r: &mut Run, cases: &[DecodeCase], what: 
             }
             if let Some((_, _, v)) = dis.next() {
                 r.record_verdict("dis", &name, &v, &case.pickle, || {
-                    format!("printf '{}' | xxd -r -p > /tmp/case.pkl && cargo run -q -p brine-cli -- dis /tmp/case.pkl", hex(&case.pickle))
+                    format!("printf '{}' | xxd -r -p > /tmp/case.pkl && cargo run -q -p brine-cli -- dis /tmp/case.pkl", hex::encode(&case.pickle))
                 });
             }
             pb.inc(1);
@@ -374,7 +374,7 @@ fn check_globals(r: &mut Run, name: &str, case: &DecodeCase, opts: &DecodeOption
             "printf '{}' | xxd -r -p > /tmp/case.pkl && cargo run -q -p brine-cli -- globals{buffers} /tmp/case.pkl && \
              /usr/bin/python3.11 -c \"import sys; sys.path.insert(0, 'scripts'); import brine_sandbox as s; \
              print(s.globals_c(open('/tmp/case.pkl', 'rb').read(), {}))\"",
-            hex(&case.pickle),
+            hex::encode(&case.pickle),
             case.buffers.unwrap_or(0)
         )
     });
@@ -384,8 +384,7 @@ fn check_globals(r: &mut Run, name: &str, case: &DecodeCase, opts: &DecodeOption
 fn calls_listing(calls: &[FindClass]) -> String {
     let mut out = String::new();
     for c in calls {
-        let j = brine_codec::decode::calls_to_json(std::slice::from_ref(c));
-        out.push_str(&j[1..j.len() - 1]);
+        out.push_str(&brine_codec::decode::calls_to_json(std::slice::from_ref(c))[0].to_string());
         out.push('\n');
     }
     out

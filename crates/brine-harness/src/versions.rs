@@ -20,8 +20,8 @@
 //! "value"?: DOC}` (the bytes `pickle.dumps` writes; "value" when the version holds the value
 //! in another set order than the checked-in document, which is then the document owed).
 
-use crate::cases::{self, hex, unhex, DecodeCase, EncodeCase};
-use brine_codec::{json, DecodeOptions, Python};
+use crate::cases::{self, DecodeCase, EncodeCase};
+use brine_codec::{hex, json, DecodeOptions, Python};
 use brine_oracle::{verdict, Outcome, Verdict};
 use serde_json::{json, Value as J};
 use std::collections::{BTreeMap, HashMap};
@@ -114,7 +114,7 @@ pub fn load(root: &Path, version: &str) -> Result<Expectations, String> {
             }
             Some("encode") => {
                 let owed = EncodeOwed {
-                    pickle: v["pickle"].as_str().map(unhex),
+                    pickle: v["pickle"].as_str().map(hex::decode).transpose().map_err(|err| format!("{}:{}: \"pickle\" is not hex: {err}", p.display(), i + 1))?,
                     error: v["error"].as_str().map(str::to_string),
                     value: v.get_mut("value").map(J::take),
                 };
@@ -225,7 +225,7 @@ pub fn regenerate(root: &Path, raw: &Path, version: &str, interpreter: &J) -> Re
                     continue;
                 };
                 seen += 1;
-                let bytes = v["pickle"].as_str().map(unhex);
+                let bytes = v["pickle"].as_str().map(hex::decode).transpose().map_err(|e| format!("{}:{}: \"pickle\" is not hex: {e}", raw.display(), i + 1))?;
                 let value = v.get_mut("value").map(J::take).filter(|held| differs(held, &base.value) || held != &base.value);
                 if bytes.as_deref() == Some(&base.pickle[..]) && value.is_none() {
                     continue;
@@ -234,7 +234,7 @@ pub fn regenerate(root: &Path, raw: &Path, version: &str, interpreter: &J) -> Re
                 r.encode.1 += usize::from(value.is_some());
                 let mut line = json!({"set": "encode", "name": name});
                 match &bytes {
-                    Some(b) => line["pickle"] = json!(hex(b)),
+                    Some(b) => line["pickle"] = json!(hex::encode(b)),
                     None => line["error"] = v["error"].clone(),
                 }
                 if let Some(value) = value {
@@ -426,9 +426,9 @@ fn shape(n: &J) -> String {
 /// Hex of at most the first 96 bytes, with the length when cut.
 fn hex_head(b: &[u8]) -> String {
     if b.len() <= 96 {
-        hex(b)
+        hex::encode(b)
     } else {
-        format!("{}… ({} bytes in all)", hex(&b[..96]), b.len())
+        format!("{}… ({} bytes in all)", hex::encode(&b[..96]), b.len())
     }
 }
 
@@ -652,8 +652,8 @@ pub fn write_docs(root: &Path, checks: &[CodecCheck]) -> Result<String, String> 
                     let at = x.iter().zip(y).position(|(p, q)| p != q).unwrap_or(x.len().min(y.len()));
                     let from = at.saturating_sub(16);
                     let _ = writeln!(md, "- {} vs {} bytes; first difference at byte {at}:", x.len(), y.len());
-                    let _ = writeln!(md, "- {a}: `…{}…`", hex(&x[from..(at + 24).min(x.len())]));
-                    let _ = writeln!(md, "- {b}: `…{}…`", hex(&y[from..(at + 24).min(y.len())]));
+                    let _ = writeln!(md, "- {a}: `…{}…`", hex::encode(&x[from..(at + 24).min(x.len())]));
+                    let _ = writeln!(md, "- {b}: `…{}…`", hex::encode(&y[from..(at + 24).min(y.len())]));
                 }
                 _ => {
                     let _ = writeln!(md, "- {a}: `{}`", ba.map_or("raises".to_string(), hex_head));
@@ -715,25 +715,31 @@ fn observe(root: &Path, entry: &J, raw: &Path) -> Result<(), String> {
 }
 
 /// `brine versions` (see [`HELP`]).
-pub fn cli(args: &[String]) -> Result<std::process::ExitCode, String> {
+pub fn cli(a: &[String]) -> Result<std::process::ExitCode, String> {
+    use crate::args::{self, Arg};
     let mut reuse = false;
     let mut check_only = false;
     let mut only: Option<Vec<String>> = None;
     let mut count = 20_000usize;
     let mut seed = 1u64;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--reuse" => reuse = true,
-            "--check-only" => check_only = true,
-            "--generated" => count = it.next().and_then(|n| n.parse().ok()).ok_or("--generated needs a number")?,
-            "--seed" => seed = it.next().and_then(|n| n.parse().ok()).ok_or("--seed needs a number")?,
-            "--only" => only = Some(it.next().ok_or("--only needs a list")?.split(',').map(str::to_string).collect()),
-            "-h" | "--help" => {
+    let mut p = args::parser(a);
+    while let Some(arg) = args::next(&mut p)? {
+        // A missing value and one that does not parse get the same message, as they always have.
+        let number = |p: &mut args::Parser, what: &str| -> Result<u64, String> {
+            let missing = format!("{what} needs a number");
+            args::value(p, &missing)?.parse().map_err(|_| missing)
+        };
+        match arg {
+            Arg::Long("reuse") => reuse = true,
+            Arg::Long("check-only") => check_only = true,
+            Arg::Long("generated") => count = number(&mut p, "--generated")? as usize,
+            Arg::Long("seed") => seed = number(&mut p, "--seed")?,
+            Arg::Long("only") => only = Some(args::value(&mut p, "--only needs a list")?.split(',').map(str::to_string).collect()),
+            Arg::Short('h') | Arg::Long("help") => {
                 println!("{HELP}");
                 return Ok(std::process::ExitCode::SUCCESS);
             }
-            other => return Err(format!("unknown argument {other:?}\n{HELP}")),
+            other => return Err(format!("unknown argument {:?}\n{HELP}", args::shown(&other))),
         }
     }
     let root = crate::impls::find_root()?;
@@ -1004,7 +1010,7 @@ pub fn generated(root: &Path, version: &str, count: usize, seed: u64, progress: 
         let small = crate::campaign::minimize::minimize(&data, 3000, deadline(), keeps);
         let (theirs, _) = run_both(std::slice::from_ref(&small)).pop().expect("one");
         let ours = codec_outcome(&small, None, &[], python);
-        g.disagreements.push((hex(&small), short(&node_of(&ours)), short(&node_of(&theirs))));
+        g.disagreements.push((hex::encode(&small), short(&node_of(&ours)), short(&node_of(&theirs))));
     }
     for ((from, to), data) in new_kinds {
         let keeps = |cands: &[Vec<u8>]| -> Vec<bool> {
@@ -1015,7 +1021,7 @@ pub fn generated(root: &Path, version: &str, count: usize, seed: u64, progress: 
         };
         let small = crate::campaign::minimize::minimize(&data, 3000, deadline(), keeps);
         promote(root, &small, &format!("{version}-{from}-{to}"))?;
-        g.promoted.push(format!("3.11 {from} -> {version} {to}: {}", hex(&small)));
+        g.promoted.push(format!("3.11 {from} -> {version} {to}: {}", hex::encode(&small)));
     }
     Ok(g)
 }
@@ -1026,8 +1032,9 @@ fn promote(root: &Path, data: &[u8], label: &str) -> Result<(), String> {
     use brine_oracle::engine::{Engine, Input};
     let path = root.join("conformance/decode/versions.jsonl");
     let existing = std::fs::read_to_string(&path).unwrap_or_default();
-    let name = format!("versions/{label}/{}", &hex(data)[..hex(data).len().min(16)]);
-    if existing.contains(&format!("\"pickle\":\"{}\"", hex(data))) {
+    let h = hex::encode(data);
+    let name = format!("versions/{label}/{}", &h[..h.len().min(16)]);
+    if existing.contains(&format!("\"pickle\":\"{h}\"")) {
         return Ok(());
     }
     let (c, py) = (brine_oracle::CPython::c().ok_or("no CPython")?, brine_oracle::CPython::python().ok_or("no CPython")?);
@@ -1035,7 +1042,7 @@ fn promote(root: &Path, data: &[u8], label: &str) -> Result<(), String> {
     let cn = c.run_batch(&input).pop().expect("one").outcome.to_node();
     let pn = py.run_batch(&input).pop().expect("one").outcome.to_node();
     let ops = c.genops_batch(&[data]).pop().map(|o| o.to_node()).unwrap_or(J::Null);
-    let line = json!({"name": name, "source": "versions", "pickle": hex(data), "c": cn, "python": pn, "genops": ops,
+    let line = json!({"name": name, "source": "versions", "pickle": h, "c": cn, "python": pn, "genops": ops,
         "note": format!("found by cargo xtask versions (generated, minimized): {label}")});
     let mut text = if existing.is_empty() {
         format!("{}\n", json!({"header": true, "generator": "brine versions (generated pickles whose outcome differs by CPython version, minimized; expectations from the embedded CPython 3.11)"}))

@@ -26,6 +26,7 @@
 //! builtin memoryviews, `str()` of exact ints outside the i64 range (inside it, the decimal
 //! text is written here) and `repr()` of exact floats.
 
+use brine_codec::hex;
 use pyo3::exceptions::{PyAssertionError, PyTypeError, PyValueError};
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -218,16 +219,6 @@ impl Drop for DigitLimit<'_> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s
-}
-
 fn type_error(msg: String) -> PyErr {
     PyTypeError::new_err(msg)
 }
@@ -250,7 +241,7 @@ fn str_text(s: &Bound<'_, PyAny>) -> PyResult<Result<String, String>> {
             ffi::PyUnicode_AsEncodedString(s.as_ptr(), c"utf-8".as_ptr(), c"surrogatepass".as_ptr()),
         )?
     };
-    Ok(Err(hex(b.cast::<PyBytes>()?.as_bytes())))
+    Ok(Err(hex::encode(b.cast::<PyBytes>()?.as_bytes())))
 }
 
 /// `_str_node` without "t" and "id": ("v", text) or ("hex", ...).
@@ -328,7 +319,7 @@ impl<'py> Walk<'_, 'py> {
             Kind::Int => node("int", None, [("v", J::String(self.int_text(o)?))]),
             Kind::Float => node("float", None, [("v", J::String(o.repr()?.to_str()?.to_owned()))]),
             Kind::Str => node("str", None, [str_field(o)?]),
-            Kind::Bytes => node("bytes", None, [("v", J::String(hex(o.cast::<PyBytes>()?.as_bytes())))]),
+            Kind::Bytes => node("bytes", None, [("v", J::String(hex::encode(o.cast::<PyBytes>()?.as_bytes())))]),
             // the empty tuple
             Kind::Tuple => node("tuple", None, [("items", J::Array(vec![]))]),
             Kind::StandIn => {
@@ -359,7 +350,7 @@ impl<'py> Walk<'_, 'py> {
         let start = stack.len();
         let r = match k {
             Kind::Str => ("str", Shape::Leaf(vec![str_field(o)?])),
-            Kind::Bytes => ("bytes", Shape::Leaf(vec![("v", J::String(hex(o.cast::<PyBytes>()?.as_bytes())))])),
+            Kind::Bytes => ("bytes", Shape::Leaf(vec![("v", J::String(hex::encode(o.cast::<PyBytes>()?.as_bytes())))])),
             Kind::Tuple => {
                 let t = o.cast::<PyTuple>()?;
                 stack.extend(t.iter());
@@ -386,7 +377,7 @@ impl<'py> Walk<'_, 'py> {
             }
             Kind::ByteArray => {
                 // SAFETY: no Python code runs while the slice is read.
-                let contents = hex(unsafe { o.cast::<PyByteArray>()?.as_bytes() });
+                let contents = hex::encode(unsafe { o.cast::<PyByteArray>()?.as_bytes() });
                 match self.buffer_index(o)? {
                     Some(i) => {
                         let mut fields = vec![("index", J::from(i as u64)), ("readonly", J::Bool(false))];
@@ -405,7 +396,7 @@ impl<'py> Walk<'_, 'py> {
                     let mut fields = vec![("index", J::from(i as u64)), ("readonly", J::Bool(readonly))];
                     // the supplied buffers are bytearrays: `bytes(base).hex()`
                     // SAFETY: no Python code runs while the slice is read.
-                    let contents = hex(unsafe { base.cast::<PyByteArray>()?.as_bytes() });
+                    let contents = hex::encode(unsafe { base.cast::<PyByteArray>()?.as_bytes() });
                     if !contents.is_empty() {
                         fields.push(("v", J::String(contents)));
                     }

@@ -10,6 +10,7 @@
 //! and a listed case that agrees again is reported so the list shrinks.
 #![cfg(feature = "cpython")]
 
+use brine_codec::hex;
 use brine_oracle::verdict::{self, Verdict};
 use brine_oracle::{Differential, Outcome};
 use serde_json::Value as J;
@@ -21,12 +22,9 @@ fn no_cpython() -> bool {
     std::env::var_os("BRINE_NO_CPYTHON").is_some_and(|v| !v.is_empty())
 }
 
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex")).collect()
-}
-
+/// The first 96 bytes as hex, with the length when there are more.
 fn short_hex(p: &[u8]) -> String {
-    let h: String = p.iter().take(96).map(|b| format!("{b:02x}")).collect();
+    let h = hex::encode(&p[..p.len().min(96)]);
     if p.len() > 96 {
         format!("{h}... ({} bytes)", p.len())
     } else {
@@ -94,7 +92,8 @@ fn run() {
             }
             total += 1;
             let name = case["name"].as_str().unwrap_or("?").to_string();
-            let pickle = unhex(case["pickle"].as_str().unwrap_or(""));
+            let pickle = hex::decode(case["pickle"].as_str().unwrap_or(""))
+                .unwrap_or_else(|e| panic!("{name}: \"pickle\" is not hex: {e}"));
             let buffers = case.get("buffers").and_then(J::as_u64).map(|n| n as usize);
             let check = diff.check(&pickle, buffers);
             let v = check.codec_vs_c.clone().unwrap();

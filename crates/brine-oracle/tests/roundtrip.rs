@@ -98,8 +98,7 @@ fn codec_encoder_round_trips() {
             // brine's bytes for the document as recorded, against the recorded pickle.dumps.
             match brine_codec::encode_document(doc, proto) {
                 Ok(bytes) => {
-                    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-                    if hex != case["pickle"].as_str().unwrap() {
+                    if brine_codec::hex::encode(&bytes) != case["pickle"].as_str().unwrap() {
                         bad.push(format!("{name}: brine's bytes differ from the recorded pickle.dumps"));
                     }
                 }

@@ -19,7 +19,7 @@
 use brine_oracle::cpython::{interpreter, Sandbox, Unpickler, TIMEOUT_MIN_INPUT};
 use brine_oracle::guard::{self, Screen};
 use brine_oracle::{Codec, Outcome};
-use brine_codec::DecodeOptions;
+use brine_codec::{hex, DecodeOptions};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use serde_json::Value as J;
@@ -29,10 +29,6 @@ use std::time::Instant;
 /// BRINE_NO_CPYTHON=1 turns the engines off on purpose: nothing to test then.
 fn no_cpython() -> bool {
     std::env::var_os("BRINE_NO_CPYTHON").is_some_and(|v| !v.is_empty())
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex")).collect()
 }
 
 fn parse(text: &str) -> J {
@@ -103,7 +99,8 @@ fn conformance_cases() -> Vec<Case> {
             }
             out.push(Case {
                 name: format!("{stem}/{}", case["name"].as_str().unwrap_or("?")),
-                data: unhex(case["pickle"].as_str().unwrap_or("")),
+                data: hex::decode(case["pickle"].as_str().unwrap_or(""))
+                    .unwrap_or_else(|e| panic!("{stem}/{}: \"pickle\" is not hex: {e}", case["name"])),
                 buffers: case.get("buffers").and_then(J::as_u64).map(|b| b as usize),
                 extensions: extensions_of(&case),
             });

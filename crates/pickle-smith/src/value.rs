@@ -9,6 +9,7 @@
 
 use crate::pickle::args::{chance, code_point, len};
 use arbitrary::{Arbitrary, Result, Unstructured};
+use brine_codec::hex;
 use brine_codec::json::float_repr;
 use brine_codec::pytext::push_char;
 use serde_json::{json, Map, Value as J};
@@ -202,12 +203,12 @@ impl VGen<'_> {
                 for _ in 0..len(u, self.config.max_str_len)? {
                     push_char(&mut s, code_point(u, true)?);
                 }
-                let k = format!("s:{}", hex(&s));
+                let k = format!("s:{}", hex::encode(&s));
                 return atom(self, Body::Str(s), Some(k), true);
             }
             7 => {
                 let b = self.bytes(u)?;
-                let k = format!("b:{}", hex(&b));
+                let k = format!("b:{}", hex::encode(&b));
                 return atom(self, Body::Bytes(b), Some(k), true);
             }
             8 if hashable => return atom(self, Body::Int("0".into()), Some("i:0".into()), false),
@@ -441,16 +442,16 @@ impl VGen<'_> {
                 tag(&mut m, "str");
                 match std::str::from_utf8(s) {
                     Ok(t) => m.insert("v".into(), J::from(t)),
-                    Err(_) => m.insert("hex".into(), J::from(hex(s))),
+                    Err(_) => m.insert("hex".into(), J::from(hex::encode(s))),
                 };
             }
             Body::Bytes(b) => {
                 tag(&mut m, "bytes");
-                m.insert("v".into(), J::from(hex(b)));
+                m.insert("v".into(), J::from(hex::encode(b)));
             }
             Body::ByteArray(b) => {
                 tag(&mut m, "bytearray");
-                m.insert("v".into(), J::from(hex(b)));
+                m.insert("v".into(), J::from(hex::encode(b)));
             }
             Body::Tuple(v) | Body::List(v) | Body::Set(v) | Body::FrozenSet(v) => {
                 let t = match &self.nodes[i].body {
@@ -481,10 +482,6 @@ fn children(b: &Body) -> Vec<Child> {
         Body::Dict(p) => p.iter().flat_map(|&(k, v)| [k, v]).collect(),
         _ => vec![],
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// The equality class of a float as a key: integral values as the int they equal (so

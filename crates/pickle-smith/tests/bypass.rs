@@ -9,7 +9,8 @@ mod common;
 use arbitrary::{Arbitrary, Unstructured};
 use brine_codec::decode::decode_counted;
 use brine_codec::{decode_with, Decoded, Obj, OPCODES};
-use common::{hex, Rng};
+use brine_codec::hex;
+use common::Rng;
 use pickle_smith::{BypassConfig, HiddenGlobal, Technique};
 use std::collections::BTreeMap;
 
@@ -95,7 +96,7 @@ fn brine_agrees_with_the_expected_outcome() {
             failures.push(format!(
                 "#{i} {:?} {why}\n  {}",
                 h.techniques,
-                hex(&h.bytes)
+                hex::encode(&h.bytes)
             ))
         };
         match (&r, h.loads_ok) {

@@ -11,7 +11,8 @@ mod common;
 
 use arbitrary::{Arbitrary, Unstructured};
 use brine_codec::decode_with;
-use common::{hex, Rng};
+use brine_codec::hex;
+use common::Rng;
 use pickle_smith::{BypassConfig, HiddenGlobal, Technique};
 use serde_json::{json, Value as J};
 use std::collections::BTreeMap;
@@ -46,7 +47,7 @@ fn cpython(files: &[HiddenGlobal]) -> Vec<J> {
         .iter()
         .map(|h| {
             json!({
-                "hex": hex(&h.bytes),
+                "hex": hex::encode(&h.bytes),
                 "target": [h.target.0, h.target.1],
                 "ext": h.extensions,
                 "buffers": h.buffers,
@@ -99,7 +100,7 @@ fn targets_resolve_in_cpython() {
                 h.techniques,
                 h.target,
                 h.protocol,
-                hex(&h.bytes)
+                hex::encode(&h.bytes)
             )
         };
         let ok = loads["ok"].as_bool().unwrap();

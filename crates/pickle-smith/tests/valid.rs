@@ -6,7 +6,8 @@ mod common;
 
 use arbitrary::{Arbitrary, Unstructured};
 use brine_codec::{decode_with, dis::genops};
-use common::{hex, Rng};
+use brine_codec::hex;
+use common::Rng;
 use pickle_smith::{Config, GeneratedPickle};
 
 const COUNT: usize = 20_000;
@@ -39,7 +40,7 @@ fn every_generated_pickle_decodes() {
             failures.push(format!(
                 "#{i} protocol {} {e}\n  {}\n  config {config:?}",
                 p.protocol,
-                hex(&p.bytes)
+                hex::encode(&p.bytes)
             ));
         }
         // genops reads every valid pickle to its STOP, or stops on a text form that
@@ -72,12 +73,12 @@ fn invalidity_knobs_never_panic_and_are_rejected() {
         let _ = genops(&p.bytes);
         if p.expect_valid {
             if let Err(e) = r {
-                valid_rejected.push(format!("#{i} {e}: {}", hex(&p.bytes)));
+                valid_rejected.push(format!("#{i} {e}: {}", hex::encode(&p.bytes)));
             }
         } else {
             invalid += 1;
             if r.is_ok() {
-                accepted.push(format!("#{i}: {}", hex(&p.bytes)));
+                accepted.push(format!("#{i}: {}", hex::encode(&p.bytes)));
             }
         }
     }

@@ -18,8 +18,9 @@
 
 use super::{DecodeOptions, Decoded, Machine};
 use crate::error::Error;
-use crate::json::write::write_json_str;
+use crate::hex;
 use crate::value::PyStr;
+use serde_json::{json, Value as J};
 
 /// One `find_class(module, name)` call: the module and the name, Python strs. A
 /// [`PyStr`] is surrogatepass UTF-8, so it holds any str, including the lone surrogates a
@@ -49,33 +50,12 @@ pub fn globals(data: &[u8], opts: &DecodeOptions) -> Globals {
 /// The calls as JSON, `[[module, name], ...]`, each name a JSON string, or, when it holds
 /// a lone surrogate, `{"hex": HEX}` of its surrogatepass UTF-8 (as a str node writes it,
 /// `docs/pickle-json.md`).
-pub fn calls_to_json(calls: &[FindClass]) -> String {
-    let mut out = String::from("[");
-    for (i, (module, name)) in calls.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push('[');
-        write_name(&mut out, module);
-        out.push(',');
-        write_name(&mut out, name);
-        out.push(']');
-    }
-    out.push(']');
-    out
-}
-
-fn write_name(out: &mut String, s: &PyStr) {
-    match s.as_str() {
-        Some(t) => write_json_str(out, t),
-        None => {
-            out.push_str(r#"{"hex":""#);
-            for b in s.as_bytes() {
-                out.push_str(&format!("{b:02x}"));
-            }
-            out.push_str(r#""}"#);
-        }
-    }
+pub fn calls_to_json(calls: &[FindClass]) -> J {
+    let name = |s: &PyStr| match s.as_str() {
+        Some(t) => J::from(t),
+        None => json!({"hex": hex::encode(s.as_bytes())}),
+    };
+    calls.iter().map(|(module, n)| json!([name(module), name(n)])).collect()
 }
 
 #[cfg(test)]
@@ -109,7 +89,7 @@ mod tests {
     fn lone_surrogates_are_hex() {
         // STACK_GLOBAL of "m\ud800" (surrogatepass UTF-8 ed a0 80) and "n".
         let g = globals(b"\x80\x04\x8c\x04m\xed\xa0\x80\x8c\x01n\x93.", &DecodeOptions::default());
-        assert_eq!(calls_to_json(&g.calls), r#"[[{"hex":"6deda080"},"n"]]"#);
-        assert_eq!(calls_to_json(&[]), "[]");
+        assert_eq!(calls_to_json(&g.calls).to_string(), r#"[[{"hex":"6deda080"},"n"]]"#);
+        assert_eq!(calls_to_json(&[]).to_string(), "[]");
     }
 }

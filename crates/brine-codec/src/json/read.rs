@@ -14,6 +14,7 @@
 //! key never looks at an unfinished tuple or frozenset. Every error names the JSON path of the
 //! offending node, e.g. `/items/3/v`.
 
+use crate::hex;
 use crate::pytext;
 use crate::value::{Construction, Dict, HashError, Heap, Obj, ObjId, ObjOp, Object, PyStr, Set, Value};
 use num_bigint::BigInt;
@@ -643,7 +644,7 @@ impl Reader {
         let Some(s) = v.and_then(J::as_str) else {
             return Err(self.err(parent, seg, suffix, "expected a hex string"));
         };
-        decode_hex(s.as_bytes()).ok_or_else(|| self.err(parent, seg, suffix, "not an even-length hex string"))
+        hex::decode(s).map_err(|e| self.err(parent, seg, suffix, format!("not an even-length hex string ({e})")))
     }
 
     fn hash_error(&self, e: HashError, path: u32, suffix: &str) -> ReadError {
@@ -748,22 +749,6 @@ impl Reader {
         }
         Ok(())
     }
-}
-
-/// Lowercase or uppercase hex to bytes; `None` for odd length or a non-hex digit.
-pub fn decode_hex(s: &[u8]) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    fn nib(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
-    }
-    s.chunks_exact(2).map(|p| Some(nib(p[0])? << 4 | nib(p[1])?)).collect()
 }
 
 #[cfg(test)]

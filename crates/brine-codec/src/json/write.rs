@@ -6,6 +6,7 @@
 //! occurrence, as the spec's Sharing section says.
 
 use crate::error::Error;
+use crate::hex;
 use crate::value::{Construction, Global, Heap, Obj, ObjId, ObjOp, Object, Value};
 use std::fmt::Write;
 
@@ -128,15 +129,6 @@ pub fn write_json_str(out: &mut String, s: &str) {
         }
     }
     out.push('"');
-}
-
-fn hex(out: &mut String, b: &[u8]) {
-    const H: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(b.len() * 2);
-    for &x in b {
-        out.push(H[(x >> 4) as usize] as char);
-        out.push(H[(x & 15) as usize] as char);
-    }
 }
 
 /// Appends an error node for a decoding failure.
@@ -295,7 +287,7 @@ fn write_obj(out: &mut String, heap: &Heap, id: ObjId, my_id: u32, tasks: &mut V
                 }
                 None => {
                     out.push_str(r#","hex":""#);
-                    hex(out, &s.0);
+                    hex::encode_into(out, &s.0);
                     out.push('"');
                 }
             }
@@ -310,7 +302,7 @@ fn write_obj(out: &mut String, heap: &Heap, id: ObjId, my_id: u32, tasks: &mut V
             out.push_str(if matches!(o, Obj::Bytes(_)) { r#"{"t":"bytes""# } else { r#"{"t":"bytearray""# });
             idf(out);
             out.push_str(r#","v":""#);
-            hex(out, b);
+            hex::encode_into(out, b);
             out.push_str("\"}");
         }
         Obj::Int(b) => {
@@ -360,7 +352,7 @@ fn write_obj(out: &mut String, heap: &Heap, id: ObjId, my_id: u32, tasks: &mut V
             // Supplied buffers start empty; a pickle that wrote into one shows its bytes.
             if let Some(b) = heap.buffers.get(*index).filter(|b| !b.is_empty()) {
                 out.push_str(r#","v":""#);
-                hex(out, b);
+                hex::encode_into(out, b);
                 out.push('"');
             }
             out.push('}');
@@ -455,7 +447,7 @@ fn write_name(out: &mut String, key: &str, s: &[u8]) {
         }
         Err(_) => {
             let _ = write!(out, r#","{key}_hex":""#);
-            hex(out, s);
+            hex::encode_into(out, s);
             out.push('"');
         }
     }

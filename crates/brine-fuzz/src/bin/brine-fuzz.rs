@@ -14,7 +14,8 @@
 //! checks are not run (for timeout and out-of-memory artifacts, which would hang or blow up
 //! again): only the case is written.
 
-use brine_fuzz::{finding::hex, target, Input, Kind, TARGETS};
+use brine_codec::hex;
+use brine_fuzz::{target, Input, Kind, Target, TARGETS};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -46,41 +47,58 @@ fn main() -> ExitCode {
     }
 }
 
-fn flag<'a>(args: &'a [String], name: &str) -> Option<&'a str> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map(String::as_str)
+/// The flags of `seed` and `classify`, and classify's FILEs.
+#[derive(Default)]
+struct Flags {
+    target: Option<&'static Target>,
+    out: Option<PathBuf>,
+    count: Option<String>,
+    corpus: Option<PathBuf>,
+    case_only: bool,
+    files: Vec<String>,
 }
 
-fn positional(args: &[String]) -> Vec<&str> {
-    let mut out = vec![];
-    let mut i = 0;
-    while i < args.len() {
-        if args[i] == "--case-only" {
-            i += 1;
-        } else if args[i].starts_with("--") {
-            i += 2;
-        } else {
-            out.push(args[i].as_str());
-            i += 1;
+fn flags(args: &[String]) -> Result<Flags, String> {
+    use lexopt::Arg::{Long, Value};
+    let text = |v: std::ffi::OsString| v.into_string().map_err(|v| format!("not UTF-8: {v:?}"));
+    let mut f = Flags::default();
+    let mut p = lexopt::Parser::from_args(args);
+    while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+        match arg {
+            Long("target") => {
+                let name = text(p.value().map_err(|e| e.to_string())?)?;
+                f.target = Some(target(&name).ok_or(format!("no target {name:?} (see `brine-fuzz list`)"))?);
+            }
+            Long("out") => f.out = Some(p.value().map_err(|e| e.to_string())?.into()),
+            Long("count") => f.count = Some(text(p.value().map_err(|e| e.to_string())?)?),
+            Long("corpus") => f.corpus = Some(p.value().map_err(|e| e.to_string())?.into()),
+            Long("case-only") => f.case_only = true,
+            Value(v) => f.files.push(text(v)?),
+            other => return Err(other.unexpected().to_string()),
         }
     }
-    out
+    Ok(f)
 }
 
 fn seed(args: &[String]) -> Result<(), String> {
-    let t = flag(args, "--target").and_then(target).ok_or("seed: --target NAME (see `brine-fuzz list`)")?;
-    let out = PathBuf::from(flag(args, "--out").ok_or("seed: --out DIR")?);
+    let f = flags(args)?;
+    let t = f.target.ok_or("seed: --target NAME (see `brine-fuzz list`)")?;
+    let out = f.out.ok_or("seed: --out DIR")?;
+    if let Some(file) = f.files.first() {
+        return Err(format!("seed takes no FILE ({file:?})"));
+    }
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
     let mut n = 0;
     match t.input {
         Input::Pickle => {
-            let dir = flag(args, "--corpus").map(PathBuf::from).unwrap_or_else(brine_fuzz::seeds::corpus_dir);
+            let dir = f.corpus.unwrap_or_else(brine_fuzz::seeds::corpus_dir);
             for p in brine_fuzz::seeds::pickles(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
                 std::fs::copy(&p, out.join(p.file_name().unwrap())).map_err(|e| e.to_string())?;
                 n += 1;
             }
         }
         Input::Smith => {
-            let count = flag(args, "--count").map_or(Ok(256), str::parse).map_err(|e| format!("--count: {e}"))?;
+            let count = f.count.as_deref().map_or(Ok(256), str::parse).map_err(|e| format!("--count: {e}"))?;
             for (i, s) in brine_fuzz::seeds::smith_seeds(t.name, count).into_iter().enumerate() {
                 std::fs::write(out.join(format!("seed-{i:04}")), s).map_err(|e| e.to_string())?;
                 n += 1;
@@ -95,7 +113,8 @@ fn seed(args: &[String]) -> Result<(), String> {
 static PANIC: OnceLock<Mutex<Option<(String, String)>>> = OnceLock::new();
 
 fn classify(args: &[String]) -> Result<(), String> {
-    let t = flag(args, "--target").and_then(target).ok_or("classify: --target NAME")?;
+    let f = flags(args)?;
+    let t = f.target.ok_or("classify: --target NAME")?;
     PANIC.get_or_init(|| Mutex::new(None));
     std::panic::set_hook(Box::new(|info| {
         let msg = info
@@ -107,12 +126,12 @@ fn classify(args: &[String]) -> Result<(), String> {
         let loc = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
         *PANIC.get().unwrap().lock().unwrap() = Some((msg, loc));
     }));
-    let out = PathBuf::from(flag(args, "--out").ok_or("classify: --out DIR")?);
+    let out = f.out.ok_or("classify: --out DIR")?;
     std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-    let case_only = args.iter().any(|a| a == "--case-only");
-    for file in positional(args) {
+    for file in &f.files {
+        let file = file.as_str();
         let data = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
-        let v = if case_only {
+        let v = if f.case_only {
             let case = std::panic::catch_unwind(|| (t.case)(&data)).ok().flatten();
             json!({"file": file, "target": t.name, "reproduced": false, "case": case.map(|c| c.to_json())})
         } else {
@@ -124,7 +143,7 @@ fn classify(args: &[String]) -> Result<(), String> {
         let mut pkl = "-".to_string();
         let mut buffers = 0;
         if let Some(h) = v.pointer("/case/pickle_hex").and_then(|h| h.as_str()) {
-            let bytes: Vec<u8> = (0..h.len() / 2).map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap()).collect();
+            let bytes = hex::decode(h).map_err(|e| format!("{file}: the case's pickle_hex is not hex: {e}"))?;
             let p = out.join(format!("{base}.pkl"));
             std::fs::write(&p, bytes).map_err(|e| e.to_string())?;
             pkl = p.display().to_string();
@@ -171,7 +190,7 @@ fn classify_one(t: &brine_fuzz::Target, file: &Path, data: &[u8]) -> serde_json:
         "at": f.at,
         "key": f.key(),
         "detail": f.detail,
-        "input_hex": if data.len() <= 4096 { hex(data) } else { String::new() },
+        "input_hex": if data.len() <= 4096 { hex::encode(data) } else { String::new() },
         "case": case.map(|c| c.to_json()),
     })
 }

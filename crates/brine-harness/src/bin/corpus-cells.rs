@@ -6,6 +6,7 @@
 //!
 //! Exit status 1 when a figure falls below its floor (a lost cell is a regression).
 
+use brine_harness::args::{self, Arg};
 use brine_harness::corpus_cells::CellReport;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -23,15 +24,16 @@ fn main() -> ExitCode {
 fn run() -> Result<ExitCode, String> {
     let mut root = std::env::current_dir().map_err(|e| e.to_string())?;
     let (mut corpus, mut floor, mut out) = (None, None, None);
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        let mut val = || it.next().map(PathBuf::from).ok_or(format!("{a} needs a path"));
-        match a.as_str() {
-            "--root" => root = val()?,
-            "--corpus" => corpus = Some(val()?),
-            "--floor" => floor = Some(val()?),
-            "--out" => out = Some(val()?),
-            other => return Err(format!("unknown flag {other}")),
+    let mut p = args::Parser::from_env();
+    while let Some(arg) = p.next().map_err(|e| e.to_string())? {
+        let flag = args::shown(&arg);
+        let path = |p: &mut args::Parser| p.value().map(PathBuf::from).map_err(|_| format!("{flag} needs a path"));
+        match arg {
+            Arg::Long("root") => root = path(&mut p)?,
+            Arg::Long("corpus") => corpus = Some(path(&mut p)?),
+            Arg::Long("floor") => floor = Some(path(&mut p)?),
+            Arg::Long("out") => out = Some(path(&mut p)?),
+            _ => return Err(format!("unknown flag {flag}")),
         }
     }
     let corpus = corpus.unwrap_or_else(|| root.join("corpus"));

@@ -3,7 +3,7 @@
 //! report.json: cases, cases/s, findings by signature, brine bugs).
 
 use super::{CampaignReport, Finding};
-use crate::cases::hex;
+use brine_codec::hex;
 use crate::impls::matrix::Adapter;
 use serde_json::{json, Value as J};
 use std::fmt::Write as _;
@@ -36,7 +36,7 @@ pub fn finding_json(f: &Finding, r: &CampaignReport, adapter: &Adapter) -> J {
         "cpython": f.cpython,
         "cpython_python": f.cpython_python,
         "impl": f.implementation,
-        "pickle": hex(&f.pickle),
+        "pickle": hex::encode(&f.pickle),
         "dis": brine_codec::dis::genops(&f.pickle).to_text(),
         "reproduced_alone": f.reproduced_alone,
         "alone_runs": {"showed": f.alone_runs.0, "runs": f.alone_runs.1,
@@ -70,7 +70,7 @@ fn reproduce(f: &Finding, adapter: &Adapter) -> Vec<String> {
     }
     let here = format!("conformance/adapters/{}", adapter.name);
     let run = if adapter.dir.ends_with(&here) { Path::new(&here).join("run") } else { adapter.dir.join("run") };
-    let mut req = json!({"case": f.key, "pickle": hex(&f.pickle)});
+    let mut req = json!({"case": f.key, "pickle": hex::encode(&f.pickle)});
     if let Some(n) = f.buffers {
         req["buffers"] = json!(n);
     }
@@ -129,7 +129,7 @@ pub fn to_json(r: &CampaignReport) -> J {
             "bytes": f.pickle.len(), "reproduced_alone": f.reproduced_alone, "covered_by": f.covered_by,
             "source": f.origin,
         })).collect::<Vec<_>>(),
-        "brine_bugs": r.brine_bugs.iter().map(|b| json!({"pickle": hex(&b.pickle), "summary": b.summary})).collect::<Vec<_>>(),
+        "brine_bugs": r.brine_bugs.iter().map(|b| json!({"pickle": hex::encode(&b.pickle), "summary": b.summary})).collect::<Vec<_>>(),
     })
 }
 
@@ -193,7 +193,7 @@ pub fn markdown(r: &CampaignReport) -> String {
     if !r.brine_bugs.is_empty() {
         let _ = writeln!(s, "\n## Brine bugs\n");
         for b in &r.brine_bugs {
-            let _ = writeln!(s, "- `{}`: {}", hex(&b.pickle[..b.pickle.len().min(64)]), b.summary);
+            let _ = writeln!(s, "- `{}`: {}", hex::encode(&b.pickle[..b.pickle.len().min(64)]), b.summary);
         }
     }
     s

@@ -128,7 +128,7 @@ impl AdapterEngine {
     fn decode_one(&self, worker: &mut Option<Worker>, input: &Input<'_>) -> Answer {
         let start = Instant::now();
         let mut answer = if self.persistent {
-            let mut req = json!({"case": input.name, "pickle": crate::cases::hex(input.data)});
+            let mut req = json!({"case": input.name, "pickle": brine_codec::hex::encode(input.data)});
             if let Some(n) = input.buffers.filter(|n| *n > 0) {
                 req["buffers"] = json!(n);
             }
@@ -344,21 +344,13 @@ fn encode_answer(line: &str, case: &str) -> Result<Vec<u8>, EncodeFailure> {
         return Err(EncodeFailure::Crash(format!("answer names case {:?}, not {case:?}", v.get("case"))));
     }
     match v.get("exit").and_then(J::as_i64) {
-        Some(0) => match v.get("pickle").and_then(J::as_str).and_then(unhex) {
+        Some(0) => match v.get("pickle").and_then(J::as_str).and_then(|h| brine_codec::hex::decode(h).ok()) {
             Some(b) => Ok(b),
             None => Err(EncodeFailure::Crash("exit 0 without a hex pickle".into())),
         },
         Some(1) => Err(EncodeFailure::Refused(v.get("message").and_then(J::as_str).unwrap_or("").to_string())),
         other => Err(EncodeFailure::Crash(format!("answer has exit {other:?}"))),
     }
-}
-
-/// Strict hex (odd length or a bad digit is `None`).
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len() / 2).map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()).collect()
 }
 
 /// One persistent adapter process.

@@ -172,11 +172,8 @@ fn answer(line: &str, encoding: bool, python: brine_codec::Python) -> Result<Str
             }
         }
     } else {
-        let data = req
-            .get("pickle")
-            .and_then(|p| p.as_str())
-            .and_then(|p| brine_codec::json::read::decode_hex(p.as_bytes()))
-            .ok_or("request without a hex \"pickle\"")?;
+        let pickle = req.get("pickle").and_then(|p| p.as_str()).ok_or("request without a hex \"pickle\"")?;
+        let data = brine_codec::hex::decode(pickle).map_err(|e| format!("request without a hex \"pickle\" ({e})"))?;
         let buffers = req.get("buffers").and_then(|b| b.as_u64()).unwrap_or(0) as usize;
         let extensions = match req.get("extensions") {
             Some(v) if !v.is_null() => extension_registry(v)?,

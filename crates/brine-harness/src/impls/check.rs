@@ -446,7 +446,7 @@ fn judge_encoded(case: &Case, e: Encoded, cpython: Option<&brine_oracle::CPython
             return r;
         }
     };
-    r.pickle_hex = Some(crate::cases::hex(&bytes[..bytes.len().min(4096)]));
+    r.pickle_hex = Some(brine_codec::hex::encode(&bytes[..bytes.len().min(4096)]));
     let Some(cpython) = cpython else {
         r.status = EncodeStatus::Unloadable;
         r.detail = "CPython could not be embedded: the bytes were not checked".into();

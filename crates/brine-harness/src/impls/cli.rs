@@ -11,6 +11,7 @@
 use super::check::{self, Options};
 use super::lenient::Lenient;
 use super::matrix::{self, MatrixOptions};
+use crate::args::{self, Arg, Parser};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -45,40 +46,43 @@ pass, wrong-value, unloadable, refused, crash, timeout.
   --strict          exit 1 when any case fails (default: exit 0 once the check ran)
   --quiet           no progress on stderr";
 
-fn value<'a>(it: &mut impl Iterator<Item = &'a String>, flag: &str) -> Result<&'a String, String> {
-    it.next().ok_or_else(|| format!("{flag} needs a value"))
+/// The value of `flag`, as text.
+fn value(p: &mut Parser, flag: &str) -> Result<String, String> {
+    args::value(p, &format!("{flag} needs a value"))
 }
 
-fn number<T: std::str::FromStr>(s: &str, flag: &str) -> Result<T, String> {
-    s.parse().map_err(|_| format!("bad {flag} value {s:?}"))
+/// The value of `flag`, parsed.
+fn number<T: std::str::FromStr>(p: &mut Parser, flag: &str) -> Result<T, String> {
+    args::parse(p, flag, &format!("{flag} needs a value"))
 }
 
 /// `brine check-impl`.
-pub fn check_impl(args: &[String]) -> Result<ExitCode, String> {
+pub fn check_impl(a: &[String]) -> Result<ExitCode, String> {
     let mut o = Options::default();
     let (mut json_out, mut max_failures, mut strict) = (None, 20usize, false);
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "-h" | "--help" => {
+    let mut p = args::parser(a);
+    while let Some(arg) = args::next(&mut p)? {
+        let flag = args::shown(&arg);
+        match arg {
+            Arg::Short('h') | Arg::Long("help") => {
                 println!("{CHECK_HELP}");
                 return Ok(ExitCode::SUCCESS);
             }
-            "--decoder" => o.decoder = Some(value(&mut it, a)?.clone()),
-            "--encoder" => o.encoder = Some(value(&mut it, a)?.clone()),
-            "--name" => o.name = value(&mut it, a)?.clone(),
-            "--version" => o.version = value(&mut it, a)?.clone(),
-            "--timeout" => o.timeout = Duration::from_secs_f64(number(value(&mut it, a)?, a)?),
-            "--jobs" | "-j" => o.jobs = number(value(&mut it, a)?, a)?,
-            "--memory" => o.memory_mb = number(value(&mut it, a)?, a)?,
-            "--lenient" => o.lenient = Lenient::parse(value(&mut it, a)?.split(','))?,
-            "--only" => o.only = Some(value(&mut it, a)?.clone()),
-            "--json" => json_out = Some(value(&mut it, a)?.clone()),
-            "--failures" => max_failures = number(value(&mut it, a)?, a)?,
-            "--strict" => strict = true,
-            "--persistent" => o.persistent = true,
-            "--quiet" | "-q" => o.progress = false,
-            other => return Err(format!("check-impl: unknown argument {other:?}\n\n{CHECK_HELP}")),
+            Arg::Long("decoder") => o.decoder = Some(value(&mut p, &flag)?),
+            Arg::Long("encoder") => o.encoder = Some(value(&mut p, &flag)?),
+            Arg::Long("name") => o.name = value(&mut p, &flag)?,
+            Arg::Long("version") => o.version = value(&mut p, &flag)?,
+            Arg::Long("timeout") => o.timeout = Duration::from_secs_f64(number(&mut p, &flag)?),
+            Arg::Long("jobs") | Arg::Short('j') => o.jobs = number(&mut p, &flag)?,
+            Arg::Long("memory") => o.memory_mb = number(&mut p, &flag)?,
+            Arg::Long("lenient") => o.lenient = Lenient::parse(value(&mut p, &flag)?.split(','))?,
+            Arg::Long("only") => o.only = Some(value(&mut p, &flag)?),
+            Arg::Long("json") => json_out = Some(value(&mut p, &flag)?),
+            Arg::Long("failures") => max_failures = number(&mut p, &flag)?,
+            Arg::Long("strict") => strict = true,
+            Arg::Long("persistent") => o.persistent = true,
+            Arg::Long("quiet") | Arg::Short('q') => o.progress = false,
+            _ => return Err(format!("check-impl: unknown argument {flag:?}\n\n{CHECK_HELP}")),
         }
     }
     if o.decoder.is_none() && o.encoder.is_none() {
@@ -112,7 +116,7 @@ docs/matrix.html.
   --per-case        one process per case even for adapters that offer persistent mode";
 
 /// `brine matrix`.
-pub fn matrix(args: &[String]) -> Result<ExitCode, String> {
+pub fn matrix(a: &[String]) -> Result<ExitCode, String> {
     let mut m = MatrixOptions {
         only: None,
         jobs: 2,
@@ -122,21 +126,22 @@ pub fn matrix(args: &[String]) -> Result<ExitCode, String> {
         reinstall: false,
         per_case: false,
     };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "-h" | "--help" => {
+    let mut p = args::parser(a);
+    while let Some(arg) = args::next(&mut p)? {
+        let flag = args::shown(&arg);
+        match arg {
+            Arg::Short('h') | Arg::Long("help") => {
                 println!("{MATRIX_HELP}");
                 return Ok(ExitCode::SUCCESS);
             }
-            "--only" => m.only = Some(value(&mut it, a)?.split(',').map(|s| s.trim().to_string()).collect()),
-            "--jobs" | "-j" => m.jobs = number(value(&mut it, a)?, a)?,
-            "--timeout" => m.timeout = Duration::from_secs_f64(number(value(&mut it, a)?, a)?),
-            "--memory" => m.memory_mb = number(value(&mut it, a)?, a)?,
-            "--render-only" => m.render_only = true,
-            "--reinstall" => m.reinstall = true,
-            "--per-case" => m.per_case = true,
-            other => return Err(format!("matrix: unknown argument {other:?}\n\n{MATRIX_HELP}")),
+            Arg::Long("only") => m.only = Some(value(&mut p, &flag)?.split(',').map(|s| s.trim().to_string()).collect()),
+            Arg::Long("jobs") | Arg::Short('j') => m.jobs = number(&mut p, &flag)?,
+            Arg::Long("timeout") => m.timeout = Duration::from_secs_f64(number(&mut p, &flag)?),
+            Arg::Long("memory") => m.memory_mb = number(&mut p, &flag)?,
+            Arg::Long("render-only") => m.render_only = true,
+            Arg::Long("reinstall") => m.reinstall = true,
+            Arg::Long("per-case") => m.per_case = true,
+            _ => return Err(format!("matrix: unknown argument {flag:?}\n\n{MATRIX_HELP}")),
         }
     }
     let root = super::find_root()?;
@@ -179,26 +184,27 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 /// `brine campaign`.
-pub fn campaign(args: &[String]) -> Result<ExitCode, String> {
+pub fn campaign(a: &[String]) -> Result<ExitCode, String> {
     let mut o = crate::campaign::CampaignOptions::default();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "-h" | "--help" => {
+    let mut p = args::parser(a);
+    while let Some(arg) = args::next(&mut p)? {
+        let flag = args::shown(&arg);
+        match arg {
+            Arg::Short('h') | Arg::Long("help") => {
                 println!("{CAMPAIGN_HELP}");
                 return Ok(ExitCode::SUCCESS);
             }
-            "--impl" => o.adapter = value(&mut it, a)?.clone(),
-            "--time" => o.time = parse_duration(value(&mut it, a)?)?,
-            "--cases" => o.max_cases = Some(number(value(&mut it, a)?, a)?),
-            "--seed" => o.seed = number(value(&mut it, a)?, a)?,
-            "--jobs" | "-j" => o.jobs = number(value(&mut it, a)?, a)?,
-            "--timeout" => o.timeout = Duration::from_secs_f64(number(value(&mut it, a)?, a)?),
-            "--memory" => o.memory_mb = number(value(&mut it, a)?, a)?,
-            "--per-kind" => o.per_kind = number(value(&mut it, a)?, a)?,
-            "--out" => o.out = Some(value(&mut it, a)?.into()),
-            "--quiet" | "-q" => o.progress = false,
-            other => return Err(format!("campaign: unknown argument {other:?}\n\n{CAMPAIGN_HELP}")),
+            Arg::Long("impl") => o.adapter = value(&mut p, &flag)?,
+            Arg::Long("time") => o.time = parse_duration(&value(&mut p, &flag)?)?,
+            Arg::Long("cases") => o.max_cases = Some(number(&mut p, &flag)?),
+            Arg::Long("seed") => o.seed = number(&mut p, &flag)?,
+            Arg::Long("jobs") | Arg::Short('j') => o.jobs = number(&mut p, &flag)?,
+            Arg::Long("timeout") => o.timeout = Duration::from_secs_f64(number(&mut p, &flag)?),
+            Arg::Long("memory") => o.memory_mb = number(&mut p, &flag)?,
+            Arg::Long("per-kind") => o.per_kind = number(&mut p, &flag)?,
+            Arg::Long("out") => o.out = Some(value(&mut p, &flag)?.into()),
+            Arg::Long("quiet") | Arg::Short('q') => o.progress = false,
+            _ => return Err(format!("campaign: unknown argument {flag:?}\n\n{CAMPAIGN_HELP}")),
         }
     }
     if o.adapter.is_empty() {
@@ -213,40 +219,41 @@ pub fn campaign(args: &[String]) -> Result<ExitCode, String> {
 
 /// `brine findings [--verify]`: writes docs/findings.md, or checks that every campaign
 /// finding reproduces from its files alone.
-pub fn findings(args: &[String]) -> Result<ExitCode, String> {
+pub fn findings(a: &[String]) -> Result<ExitCode, String> {
     let root = super::find_root()?;
-    match args.first().map(String::as_str) {
+    // Only the first argument counts (as it always has).
+    match args::next(&mut args::parser(a))? {
         None => {
             println!("{}", crate::findings::write(&root)?);
             Ok(ExitCode::SUCCESS)
         }
-        Some("--verify") => {
+        Some(Arg::Long("verify")) => {
             let (text, ok) = crate::findings::verify(&root)?;
             print!("{text}");
             Ok(if ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Some(a) => {
+        Some(arg) => {
             println!(
                 "usage: brine findings [--verify]\n\nWrites docs/findings.md from target/campaigns/*/ and target/matrix/*.json;\n\
                  --verify re-runs every campaign finding (CPython live, the adapter in a fresh process) instead."
             );
-            Ok(if a == "-h" || a == "--help" { ExitCode::SUCCESS } else { ExitCode::from(2) })
+            Ok(if matches!(arg, Arg::Short('h') | Arg::Long("help")) { ExitCode::SUCCESS } else { ExitCode::from(2) })
         }
     }
 }
 
 /// `brine adapter decode|encode`: brine's codec speaking the adapter protocol.
-pub fn adapter(args: &[String]) -> Result<ExitCode, String> {
-    let mode = args.first().map(String::as_str).unwrap_or("");
+pub fn adapter(a: &[String]) -> Result<ExitCode, String> {
+    let mode = a.first().map(String::as_str).unwrap_or("");
     let mut python = brine_codec::Python::default();
-    let mut it = args.iter().skip(1);
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--python" => {
-                let v = it.next().ok_or("--python needs a version, e.g. 3.14")?;
+    let mut p = args::parser(a.get(1..).unwrap_or_default());
+    while let Some(arg) = args::next(&mut p)? {
+        match arg {
+            Arg::Long("python") => {
+                let v = args::value(&mut p, "--python needs a version, e.g. 3.14")?;
                 python = v.parse().map_err(|e| format!("--python: {e}"))?;
             }
-            other => return Err(format!("brine adapter: unknown argument {other:?}")),
+            other => return Err(format!("brine adapter: unknown argument {:?}", args::shown(&other))),
         }
     }
     Ok(ExitCode::from(super::builtin::run(mode, python)?))

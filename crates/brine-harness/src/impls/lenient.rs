@@ -184,15 +184,8 @@ fn latin1_hex(s: &str, encoding: &str) -> Option<String> {
     if !matches!(encoding, "latin1" | "latin-1" | "latin_1" | "iso-8859-1") {
         return None;
     }
-    let mut h = String::new();
-    for c in s.chars() {
-        let c = u32::from(c);
-        if c > 0xff {
-            return None;
-        }
-        h.push_str(&format!("{c:02x}"));
-    }
-    Some(h)
+    let bytes: Option<Vec<u8>> = s.chars().map(|c| u8::try_from(c).ok()).collect();
+    Some(brine_codec::hex::encode(&bytes?))
 }
 
 /// Expands refs to finished nodes into copies and drops ids; `None` when the expansion

@@ -25,7 +25,3 @@ impl Rng {
         v
     }
 }
-
-pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
