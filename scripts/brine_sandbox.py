@@ -130,6 +130,18 @@ def _make_standin_class():
     })
 
 
+# Stand-in classes of earlier loads, for later loads to reuse. Making a class costs more
+# than the rest of find_class (7.5 us of 11.5 on this project's machine), and a class holds
+# nothing of its own: which global it stands for is in its load's StandIns.names, so one
+# load's result still reads right after the class serves another. A load takes distinct
+# classes for distinct globals, and gives them back when the next load starts (by then the
+# previous result has been converted: loads run one after another). At most _POOL_MAX are
+# kept, so that a pickle naming 100,000 globals leaves no 100,000 classes behind.
+_POOL = []
+_POOL_MAX = 256
+_LAST = [None]
+
+
 class StandIns:
     """State of one load: the stand-in classes made so far and the supplied buffers."""
 
@@ -138,11 +150,20 @@ class StandIns:
         self.names = {}     # class -> (module, name)
         self.buffers = [bytearray(b"") for _ in range(nbuffers)]
 
+    def begin(self):
+        """Marks the start of this load: the previous load's classes go back to the pool."""
+        last = _LAST[0]
+        if last is not None and last is not self:
+            room = _POOL_MAX - len(_POOL)
+            if room > 0:
+                _POOL.extend(list(last.names)[:room])
+        _LAST[0] = self
+
     def standin(self, module, name):
         key = (module, name)
         cls = self.classes.get(key)
         if cls is None:
-            cls = _make_standin_class()
+            cls = _POOL.pop() if _POOL else _make_standin_class()
             self.classes[key] = cls
             self.names[cls] = key
         return cls
@@ -319,6 +340,7 @@ def _load(cls, data, buffers, timeout, calls=None, extensions=None, raw=False):
     a successful load returns (result, standins) unconverted."""
     registry = None if extensions is None else _check_registry(extensions)
     standins = StandIns(buffers)
+    standins.begin()
     kwargs = {}
     if buffers:
         kwargs["buffers"] = list(standins.buffers)

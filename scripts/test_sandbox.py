@@ -365,6 +365,27 @@ def run_unsandboxed_proof(tmp):
               % (name, engine))
 
 
+def run_pooled_classes():
+    """Stand-in classes are reused from load to load (StandIns' pool): within a load one
+    global is one class and two globals are two; an earlier load's result still converts
+    to its own globals after later loads have taken its classes."""
+    def gl(mod, name):
+        return op("GLOBAL", (mod.encode(), name.encode()))
+    two = b"\x80\x02" + gl("os", "system") + gl("os", "getcwd") + gl("os", "system") + b"\x87."
+    first, first_standins = sb.loads_c_raw(two, 0)
+    check(first[0] is first[2] and first[0] is not first[1], "pool: one class per global in a load")
+    for _ in range(3):
+        later, later_standins = sb.loads_c_raw(b"\x80\x02" + gl("shutil", "rmtree") + gl("sys", "exit") + b"\x86.", 0)
+    reused = set(map(id, later)) & set(map(id, first))
+    check(len(reused) == 2, "pool: later loads reuse the classes (%d reused)" % len(reused))
+    doc = sb.to_json(first, first_standins)
+    names = [(n.get("module"), n.get("name")) for n in doc["items"]]
+    check(names == [("os", "system"), ("os", "getcwd"), ("os", "system")], "pool: the first result still converts: %r" % names)
+    doc = sb.to_json(later, later_standins)
+    names = [(n.get("module"), n.get("name")) for n in doc["items"]]
+    check(names == [("shutil", "rmtree"), ("sys", "exit")], "pool: the last result converts: %r" % names)
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="brine-sandbox-") as tmp:
         old = os.getcwd()
@@ -374,6 +395,7 @@ def main():
             run_globals(tmp)
             run_not_imported()
             run_misc()
+            run_pooled_classes()
             leftovers = [f for f in os.listdir(tmp) if f.startswith("CANARY")]
             check(not leftovers, "canaries left: %s" % leftovers)
         finally:
