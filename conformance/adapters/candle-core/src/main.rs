@@ -8,14 +8,10 @@
 //! appends a backtrace when RUST_BACKTRACE is set). Bytes after STOP are never read.
 //! Decoder only: the module has no writer.
 //!
-//! With BRINE_PERSISTENT=1 it speaks the persistent protocol: JSON request lines on stdin
-//! (`{"case","pickle":HEX,...}`), one answer line per request on stdout
-//! (`{"case","exit","node"?}`), computed by the same function as the per-case answer. candle
-//! takes no out-of-band buffers or extension registry, so those fields are ignored. A panic
-//! or an allocation failure in candle is not caught in either mode: it ends the process
-//! (status 101, or SIGABRT), which the harness reports as a crash of the case (and,
-//! persistent, restarts the adapter); an endless loop is the harness's timeout. A request
-//! line that is not JSON ends it with status 3.
+//! The per-case and persistent protocols, and crashes (a panic or an allocation failure in
+//! candle is not caught: status 101, or SIGABRT), are `brine_adapter_common`'s
+//! (conformance/adapters/rust-common); candle takes no out-of-band buffers or extension
+//! registry.
 //!
 //! candle's model (33 opcodes: no FRAME, text opcodes, SHORT_BINUNICODE, BINBYTES, sets, ...):
 //! `Object` is None, Bool, Int (i32), Long (i64, LONG1 read unsigned and wrapping), Float,
@@ -29,38 +25,11 @@
 //! compared with the `sharing` leniency. A value holding a Mark, a Build of anything else or
 //! a Reduce whose args are not a tuple is accepted with no node (judged on accept/reject).
 
+use brine_adapter_common::{bool_node, error_node, float_node, int_node, json_str, str_node, Adapter, NONE_NODE};
 use candle_core::pickle::{Object, Stack};
-use serde_json::Value as J;
-use std::io::{BufRead, Read, Write};
 
 fn main() {
-    let persistent = std::env::var("BRINE_PERSISTENT").as_deref() == Ok("1");
-    // Values nest as deep as the pickle (100,000 levels in the corpus): decode, convert and
-    // drop them on a big stack, as the other Rust adapters do. A panic in the thread is not
-    // caught: join reports it and the process exits with status 101.
-    let code = std::thread::Builder::new()
-        .stack_size(1 << 30)
-        .spawn(move || if persistent { serve() } else { decode() })
-        .expect("spawn")
-        .join()
-        .unwrap_or(101);
-    std::process::exit(code);
-}
-
-fn decode() -> i32 {
-    let mut data = Vec::new();
-    std::io::stdin().read_to_end(&mut data).expect("read stdin");
-    let (code, out) = decode_case(&data);
-    if let Some(mut out) = out {
-        out.push('\n');
-        let mut so = std::io::stdout().lock();
-        so.write_all(out.as_bytes()).and_then(|_| so.flush()).expect("write stdout");
-    }
-    code
-}
-
-fn error_node(t: &str, message: &str) -> String {
-    format!(r#"{{"t":"error","type":{},"message":{}}}"#, json_str(t), json_str(message))
+    Adapter { name: "candle-core", decode: decode_case, encode: None }.main()
 }
 
 /// The innermost variant of a candle error, e.g. `Msg` or `Io`.
@@ -104,12 +73,12 @@ fn decode_case(data: &[u8]) -> (i32, Option<String>) {
 /// Writes an object as pickle JSON; `None` when it has no pickle JSON form.
 fn write(out: &mut String, o: &Object) -> Option<()> {
     match o {
-        Object::None => out.push_str(r#"{"t":"none"}"#),
-        Object::Bool(b) => out.push_str(&format!(r#"{{"t":"bool","v":{b}}}"#)),
-        Object::Int(i) => out.push_str(&format!(r#"{{"t":"int","v":"{i}"}}"#)),
-        Object::Long(i) => out.push_str(&format!(r#"{{"t":"int","v":"{i}"}}"#)),
-        Object::Float(f) => out.push_str(&format!(r#"{{"t":"float","v":"{}"}}"#, float_repr(*f))),
-        Object::Unicode(s) => out.push_str(&format!(r#"{{"t":"str","v":{}}}"#, json_str(s))),
+        Object::None => out.push_str(NONE_NODE),
+        Object::Bool(b) => out.push_str(&bool_node(*b)),
+        Object::Int(i) => out.push_str(&int_node(i)),
+        Object::Long(i) => out.push_str(&int_node(i)),
+        Object::Float(f) => out.push_str(&float_node(*f)),
+        Object::Unicode(s) => out.push_str(&str_node(s)),
         Object::Tuple(xs) => seq(out, "tuple", xs)?,
         Object::List(xs) => seq(out, "list", xs)?,
         Object::Dict(kvs) => {
@@ -191,93 +160,4 @@ fn seq(out: &mut String, t: &str, xs: &[Object]) -> Option<()> {
     }
     out.push_str("]}");
     Some(())
-}
-
-/// The persistent loop: one answer line per request line, flushed; exit 0 at end of input.
-fn serve() -> i32 {
-    let stdin = std::io::stdin();
-    let mut input = stdin.lock();
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        if input.read_until(b'\n', &mut line).expect("read stdin") == 0 {
-            return 0;
-        }
-        let Ok(text) = std::str::from_utf8(&line) else {
-            eprintln!("candle-core adapter: a request line is not UTF-8");
-            return 3;
-        };
-        if text.trim().is_empty() {
-            continue;
-        }
-        let mut de = serde_json::Deserializer::from_str(text);
-        de.disable_recursion_limit();
-        let req: J = match serde::Deserialize::deserialize(&mut de) {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("candle-core adapter: bad request line: {e}");
-                return 3;
-            }
-        };
-        let case = req.get("case").cloned().unwrap_or(J::Null);
-        let Some(data) = req.get("pickle").and_then(J::as_str).and_then(unhex) else {
-            eprintln!("candle-core adapter: request without a hex \"pickle\"");
-            return 3;
-        };
-        let (code, node) = decode_case(&data);
-        let mut answer = format!(r#"{{"case":{},"exit":{code}"#, serde_json::to_string(&case).expect("case"));
-        if let Some(node) = node {
-            answer.push_str(&format!(r#","node":{node}"#));
-        }
-        answer.push_str("}\n");
-        let mut so = std::io::stdout().lock();
-        so.write_all(answer.as_bytes()).and_then(|_| so.flush()).expect("write stdout");
-    }
-}
-
-fn json_str(s: &str) -> String {
-    serde_json::to_string(s).expect("string")
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len() / 2).map(|i| u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()).collect()
-}
-
-/// Python's `repr(float)`: shortest round-trip digits, exponent form below 1e-4 and from 1e16.
-fn float_repr(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if x == 0.0 {
-        return if x.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
-    }
-    let s = format!("{:e}", x.abs());
-    let (mant, exp) = s.split_once('e').expect("exponent");
-    let exp: i32 = exp.parse().expect("exponent");
-    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
-    let sign = if x < 0.0 { "-" } else { "" };
-    if (-4..16).contains(&exp) {
-        if exp >= 0 {
-            let point = exp as usize + 1;
-            let mut int = digits.clone();
-            while int.len() < point {
-                int.push('0');
-            }
-            let frac = &int[point..];
-            let frac = if frac.is_empty() { "0".to_string() } else { frac.to_string() };
-            format!("{sign}{}.{frac}", &int[..point])
-        } else {
-            format!("{sign}0.{}{digits}", "0".repeat((-exp - 1) as usize))
-        }
-    } else {
-        let rest = if digits.len() > 1 { format!(".{}", &digits[1..]) } else { String::new() };
-        let esign = if exp < 0 { '-' } else { '+' };
-        format!("{sign}{}{rest}e{esign}{:02}", &digits[..1], exp.abs())
-    }
 }
