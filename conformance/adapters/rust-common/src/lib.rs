@@ -266,6 +266,8 @@ pub fn float_repr(x: f64) -> String {
 // pickle JSON documents (encoders)
 
 /// Every node of a document that carries an `id` (refs aside), by id: what a `ref` names.
+/// (A copy of `brine_codec::json::compare::collect_defs` on purpose: an adapter links only
+/// the implementation it runs, never brine's codec, which it is judged against.)
 pub fn collect_defs<'a>(root: &'a J, defs: &mut std::collections::HashMap<u64, &'a J>) {
     let mut work = vec![root];
     while let Some(v) = work.pop() {

@@ -609,14 +609,8 @@ struct Boosts {
 impl Boosts {
     fn of(g: &Gen) -> Boosts {
         // The kinds of the longest run of items (at most 3) on top of the stack.
-        let top: Vec<Kind> = {
-            let run = g.m.stack.iter().rev().take(3).take_while(|s| matches!(s, Slot::Val(_))).count();
-            let below = g.m.stack.len() - run;
-            g.m.stack[below..].iter().map(|s| match s {
-                Slot::Val(id) => g.m.item(*id).kind,
-                Slot::Mark => unreachable!("a run of items"),
-            }).collect()
-        };
+        let run = g.m.stack.iter().rev().take(3).take_while(|s| matches!(s, Slot::Val(_))).count();
+        let top = g.m.top_kinds(run).unwrap_or_default();
         let nonempty_str = g.m.top(1).is_some_and(|t| g.m.item(t[0]).kind == Kind::Str && g.m.item(t[0]).len > 0);
         Boosts { top, nonempty_str, mark_on_top: g.m.stack.last() == Some(&Slot::Mark) }
     }
